@@ -1,0 +1,5 @@
+import sys
+
+from genvc.cli import main
+
+sys.exit(main())

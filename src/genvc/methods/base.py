@@ -1,0 +1,75 @@
+"""The interface between the codec pipeline and an inner-frame method (interp, flowib, multic, hybrid)."""
+
+from __future__ import annotations
+
+import abc
+import importlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from genvc.errors import InputError
+
+
+@dataclass
+class ClipContext:
+    """What both sides know about a clip. `first`/`last` are the *decoded* keyframes (uint8 H×W×3), so the
+    encoder conditions on exactly what the decoder will have."""
+
+    first: np.ndarray
+    last: np.ndarray
+    num_frames: int
+    fps: float
+    options: dict = field(default_factory=dict)
+
+
+class ClipMethod(abc.ABC):
+    """Codes the frames of one clip given its decoded keyframes.
+
+    `encode` returns tagged sections (see `genvc.bitstream.sections`) to store in the clip unit; `decode` turns
+    them back into all `num_frames` frames of the clip, keyframes included (uint8, T×H×W×3).
+    """
+
+    name: str
+    method_id: int
+    #: model id and weights hash written into the stream header; methods without weights use "none".
+    model_id: str = "none"
+
+    def weights_hash(self) -> bytes:
+        return bytes(8)
+
+    @abc.abstractmethod
+    def encode(self, frames: np.ndarray, ctx: ClipContext, budget_bytes: int | None) -> dict[int, bytes]:
+        ...
+
+    @abc.abstractmethod
+    def decode(self, sections: dict[int, bytes], ctx: ClipContext) -> np.ndarray:
+        ...
+
+
+# name -> (method id, "module:Class"); imported lazily so `genvc info` never loads torch models.
+_REGISTRY: dict[str, tuple[int, str]] = {
+    "interp": (1, "genvc.methods.interp:MotionInterpolation"),
+}
+
+
+def register_method(name: str, method_id: int, target: str) -> None:
+    if any(mid == method_id for n, (mid, _) in _REGISTRY.items() if n != name):
+        raise ValueError(f"method id {method_id} is taken")
+    _REGISTRY[name] = (method_id, target)
+
+
+def method_names() -> list[str]:
+    return list(_REGISTRY)
+
+
+def method_name_for_id(method_id: int) -> str | None:
+    return next((n for n, (mid, _) in _REGISTRY.items() if mid == method_id), None)
+
+
+def get_method(name: str, **kwargs) -> ClipMethod:
+    if name not in _REGISTRY:
+        raise InputError(f"unknown method {name!r}; choose one of: {', '.join(_REGISTRY)}")
+    module_name, class_name = _REGISTRY[name][1].split(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(**kwargs)
