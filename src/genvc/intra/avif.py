@@ -24,7 +24,13 @@ class AVIFCodec(IntraCodec):
     def decode(self, data: bytes, width: int, height: int) -> np.ndarray:
         try:
             with Image.open(io.BytesIO(data)) as img:
+                # The size is known from the header: check it before decoding, so a tiny file claiming a huge
+                # picture is refused without allocating it.
+                if img.size != (width, height):
+                    raise FormatError(f"AVIF keyframe is {img.size[0]}x{img.size[1]}, expected {width}x{height}")
                 image = np.asarray(img.convert("RGB"))
+        except FormatError:
+            raise
         except Exception as exc:  # Pillow raises many types on corrupt input
             raise FormatError(f"corrupt AVIF keyframe: {exc}") from None
         if image.shape[:2] != (height, width):
