@@ -24,7 +24,7 @@ from genvc.io import Video, read_video, write_video
 from genvc.io.video import check_size
 from genvc.methods.base import ClipContext, ClipMethod, get_method, method_name_for_id
 from genvc.segment import plan_clips, shot_probabilities
-from genvc.utils.atomic import write_bytes_atomic
+from genvc.utils.atomic import check_writable, write_bytes_atomic
 
 
 @dataclass
@@ -176,6 +176,7 @@ class EncodeResult:
 
 def encode_file(input_path: str | os.PathLike, output_path: str | os.PathLike, config: EncodeConfig,
                 max_frames: int | None = None) -> EncodeResult:
+    check_writable(output_path)  # fail before the (long) encode, not after it
     video = read_video(input_path, max_frames=max_frames)
     data = encode(video, config)
     write_bytes_atomic(output_path, data)

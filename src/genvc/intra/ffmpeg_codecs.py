@@ -40,8 +40,10 @@ def _raw_input(width: int, height: int) -> list[str]:
 
 def _decode_to_rgb(fmt: str, data: bytes, width: int, height: int, what: str) -> np.ndarray:
     # -max_pixels: a few bytes of sequence header can claim a 16K picture; refuse it before the decoder
-    # allocates it (and before gigabytes of raw RGB come back through the pipe).
-    out = run_ffmpeg(["-max_pixels", str(width * height), "-f", fmt, "-i", "pipe:0", *_SWS, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24",
+    # allocates it (and before gigabytes of raw RGB come back through the pipe). The margin covers decoders
+    # that allocate CTU-aligned buffers (VVC: 176x144 asks for 192x144; CTUs are at most 128).
+    max_pixels = (width + 128) * (height + 128)
+    out = run_ffmpeg(["-max_pixels", str(max_pixels), "-f", fmt, "-i", "pipe:0", *_SWS, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24",
                       "pipe:1"], data, what)
     if len(out) != width * height * 3:
         raise FormatError(f"{what}: decoded {len(out)} bytes, expected a {width}x{height} image")

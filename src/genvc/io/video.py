@@ -17,6 +17,7 @@ from genvc.utils.atomic import atomic_path
 # larger ones than this are refused before anything is allocated.
 MIN_SIDE = 8
 MAX_SIDE = 8192
+OUTPUT_SUFFIXES = (".mp4", ".mkv", ".mov", ".y4m")  # containers that take H.264 / raw video as written here
 
 
 @dataclass
@@ -61,7 +62,8 @@ def _open(path: str | os.PathLike):
     try:
         container = av.open(str(path))
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"cannot read {path} as a video: {exc}") from None
+        # FFmpegError's str() starts with "[Errno -1094995529]"; its strerror is the readable part.
+        raise InputError(f"cannot read {path} as a video: {getattr(exc, 'strerror', None) or exc}") from None
     if not container.streams.video:
         container.close()
         raise InputError(f"{path} has no video stream")
@@ -144,6 +146,8 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray] | Video, f
         raise InputError("write_video needs an fps")
     fps = Fraction(fps)
     path = Path(path)
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise InputError(f"cannot write {path}: the output must end in {', '.join(OUTPUT_SUFFIXES)}")
     is_y4m = path.suffix.lower() == ".y4m"
     with atomic_path(path) as tmp:
         container = av.open(str(tmp), mode="w", format="yuv4mpegpipe" if is_y4m else None)

@@ -14,15 +14,26 @@ from typing import Iterator
 from genvc.errors import InputError
 
 
-@contextlib.contextmanager
-def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to `target`; on clean exit it replaces `target` atomically."""
+def check_writable(target: str | os.PathLike) -> Path:
+    """The directory `target` will be written to; InputError if it cannot be (checked before any work)."""
     target = Path(target)
     directory = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InputError(f"output path is a directory: {target}")
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"output directory is not a directory: {directory}")
     if not directory.is_dir():
         raise InputError(f"output directory does not exist: {directory}")
     if not os.access(directory, os.W_OK):
         raise InputError(f"output directory is not writable: {directory}")
+    return directory
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to `target`; on clean exit it replaces `target` atomically."""
+    target = Path(target)
+    directory = check_writable(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=directory)
     os.close(fd)
     tmp_path = Path(tmp)
