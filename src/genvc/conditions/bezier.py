@@ -26,13 +26,22 @@ def chord_length_parameters(points: np.ndarray) -> np.ndarray:
     return total / total[-1] if total[-1] > 0 else np.linspace(0, 1, len(points))
 
 
-def fit_bezier(points: np.ndarray, order: int = 8) -> np.ndarray:
-    """Control points (order+1, 2) minimising the squared distance to `points` (M, 2), M ≥ order + 1."""
+def fit_bezier(points: np.ndarray, order: int = 8, smoothness: float = 0.0) -> np.ndarray:
+    """Control points (order+1, 2) minimising the squared distance to `points` (M, 2), M ≥ order + 1.
+
+    `smoothness` > 0 adds smoothness·M·‖second differences of the control polygon‖²: a plain fit of a
+    high-order curve to a wiggly closed contour throws control points far outside the frame (the Bernstein
+    basis is ill-conditioned); a little of this keeps them near the contour."""
     points = np.asarray(points, dtype=np.float64)
     if len(points) < order + 1:
         raise ValueError(f"need at least {order + 1} points to fit an order-{order} Bezier, got {len(points)}")
     basis = bernstein_matrix(chord_length_parameters(points), order)
-    control, *_ = np.linalg.lstsq(basis, points, rcond=None)
+    target = points
+    if smoothness > 0 and order >= 2:
+        second_diff = np.diff(np.eye(order + 1), n=2, axis=0) * np.sqrt(smoothness * len(points))
+        basis = np.concatenate([basis, second_diff])
+        target = np.concatenate([points, np.zeros((order - 1, 2))])
+    control, *_ = np.linalg.lstsq(basis, target, rcond=None)
     return control.astype(np.float32)
 
 

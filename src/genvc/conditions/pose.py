@@ -31,10 +31,11 @@ SMPL21_NAMES = (
     "left_foot", "right_foot", "neck", "left_collar", "right_collar", "head", "left_shoulder", "right_shoulder",
     "left_elbow", "right_elbow", "left_wrist", "right_wrist",
 )
-# SMPL kinematic tree among the 21 joints (the pelvis is drawn as the hip-to-hip and hips-to-spine1 bones).
+# SMPL kinematic tree among the 21 joints; the pelvis is drawn as the hip-to-hip and hips-to-spine1 bones, and
+# collars hang from the neck (not spine3) so a head-and-shoulders shot still shows a connected skeleton.
 BONES = (
-    (0, 1), (0, 2), (1, 2), (0, 3), (1, 4), (2, 5), (3, 6), (4, 7), (5, 8), (6, 9), (7, 10), (8, 11), (8, 12),
-    (8, 13), (11, 14), (12, 15), (13, 16), (15, 17), (16, 18), (17, 19), (18, 20),
+    (0, 1), (0, 2), (1, 2), (0, 3), (1, 4), (2, 5), (3, 6), (4, 7), (5, 8), (6, 9), (7, 10), (8, 11), (11, 12),
+    (11, 13), (11, 14), (12, 15), (13, 16), (15, 17), (16, 18), (17, 19), (18, 20),
 )
 _HIPS = {23: 0.5, 24: 0.5}
 _SHOULDERS = {11: 0.5, 12: 0.5}

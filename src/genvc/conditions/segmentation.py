@@ -39,8 +39,9 @@ class SegmentationConditions:
 
 
 def _coordinate_box(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Control points may lie outside the frame; they are kept within half a frame of it."""
-    return np.array([-width / 2, -height / 2]), np.array([1.5 * width, 1.5 * height])
+    """Control points of a good fit often lie far outside the frame (up to ~7 frame sizes from its centre on our
+    samples); clipping them to within 4 frame sizes of it costs about 0.01 region IoU, clipping to half a frame 0.3."""
+    return np.array([-4.0 * width, -4.0 * height]), np.array([5.0 * width, 5.0 * height])
 
 
 def extract_segmentation(label_maps: np.ndarray, num_curves: int, order: int = 8) -> SegmentationConditions:
