@@ -28,12 +28,14 @@ def _std_normal_cdf(x: torch.Tensor) -> torch.Tensor:
     return 0.5 * torch.erfc(-x / math.sqrt(2.0))
 
 
-def discretised_gaussian_likelihood(values: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """P(bin of width 1 around `values`) under N(mean, scale^2); symmetric form for numerical accuracy in tails."""
+def discretised_gaussian_likelihood(values: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor,
+                                    max_symbol: float = math.inf, floor: float = 1e-9) -> torch.Tensor:
+    """P(bin of width 1 around `values`) under N(mean, scale^2), symmetric form for accuracy in the tails; the bins
+    at +-max_symbol hold the whole tail beyond them, as in the coder's tables."""
     centred = (values - mean).abs()
     upper = _std_normal_cdf((0.5 - centred) / scale)
-    lower = _std_normal_cdf((-0.5 - centred) / scale)
-    return (upper - lower).clamp_min(1e-9)
+    lower = torch.where(centred >= max_symbol, 0.0, _std_normal_cdf((-0.5 - centred) / scale))
+    return (upper - lower).clamp_min(floor)
 
 
 def integer_pmf_tables(scales: np.ndarray, max_symbol: int, precision: int) -> np.ndarray:
@@ -93,11 +95,14 @@ class GaussianEntropyModel(nn.Module):
     def rate_bits(self, h: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         """Bits per clip (B,) of h. Training: additive uniform noise stands in for rounding; eval: the rounded h."""
         mean, scale = self.parameters_for(h.shape, condition)
+        m = self.config.max_symbol
         if self.training:
             values = h + torch.empty_like(h).uniform_(-0.5, 0.5)
         else:
-            values = mean + (h - mean).round()
-        return -torch.log2(discretised_gaussian_likelihood(values, mean, scale)).flatten(1).sum(1)
+            values = mean + (h - mean).round().clamp(-m, m)
+        # floor = the coder's smallest probability (one count of 2**precision), so far outliers cost what they cost
+        likelihood = discretised_gaussian_likelihood(values, mean, scale, m, floor=2.0 ** -self.config.precision)
+        return -torch.log2(likelihood).flatten(1).sum(1)
 
     def quantize(self, h: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         """mu + round(h - mu) (clamped to the coded range) with a straight-through gradient."""

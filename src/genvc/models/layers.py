@@ -11,6 +11,19 @@ def group_norm(channels: int) -> nn.GroupNorm:
     return nn.GroupNorm(min(8, channels), channels)
 
 
+class ChannelRMSNorm(nn.Module):
+    """RMS norm over channels at each position (as Wan's VAE): unlike GroupNorm it mixes no statistics across
+    time, so it keeps a causal network causal."""
+
+    def __init__(self, channels: int, eps: float = 1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(channels, 1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + self.eps) * self.weight
+
+
 class CausalConv3d(nn.Conv3d):
     """3D conv padded only towards the past in time (replicate of frame 0), so output frame i sees frames <= i."""
 
@@ -28,9 +41,10 @@ class ResBlock3d(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, causal: bool = True):
         super().__init__()
         conv = CausalConv3d if causal else (lambda i, o: nn.Conv3d(i, o, 3, padding=1))
+        norm = ChannelRMSNorm if causal else group_norm
         self.body = nn.Sequential(
-            group_norm(in_channels), nn.SiLU(), conv(in_channels, out_channels),
-            group_norm(out_channels), nn.SiLU(), conv(out_channels, out_channels),
+            norm(in_channels), nn.SiLU(), conv(in_channels, out_channels),
+            norm(out_channels), nn.SiLU(), conv(out_channels, out_channels),
         )
         self.skip = nn.Conv3d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
 

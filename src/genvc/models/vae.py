@@ -15,7 +15,7 @@ from torch import nn
 
 from genvc.errors import InputError, ModelError
 from genvc.models.config import VAEConfig
-from genvc.models.layers import CausalConv3d, ResBlock3d, group_norm
+from genvc.models.layers import CausalConv3d, ChannelRMSNorm, ResBlock3d
 
 
 @runtime_checkable
@@ -84,12 +84,12 @@ class SmallVideoVAE(nn.Module):
         self.encoder = nn.Sequential(
             CausalConv3d(3 * 4, ch[0]), ResBlock3d(ch[0], ch[0]), TemporalDown(ch[0]),
             ResBlock3d(ch[0], ch[1]), TemporalDown(ch[1]),
-            ResBlock3d(ch[1], ch[2]), group_norm(ch[2]), nn.SiLU(), CausalConv3d(ch[2], 2 * self.latent_channels),
+            ResBlock3d(ch[1], ch[2]), ChannelRMSNorm(ch[2]), nn.SiLU(), CausalConv3d(ch[2], 2 * self.latent_channels),
         )
         self.decoder = nn.Sequential(
             CausalConv3d(self.latent_channels, ch[2]), ResBlock3d(ch[2], ch[2]), TemporalUp(ch[2]),
             ResBlock3d(ch[2], ch[1]), TemporalUp(ch[1]),
-            ResBlock3d(ch[1], ch[0]), group_norm(ch[0]), nn.SiLU(), CausalConv3d(ch[0], 3 * 4),
+            ResBlock3d(ch[1], ch[0]), ChannelRMSNorm(ch[0]), nn.SiLU(), CausalConv3d(ch[0], 3 * 4),
         )
 
     def encode(self, video: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
