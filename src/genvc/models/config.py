@@ -28,6 +28,10 @@ class VAEConfig:
     pretrained: str | None = None
     wan_config: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self):
+        # JSON has no tuples and diffusers' Wan VAE needs lists (it does `[1] + dim_mult`): keep lists
+        self.wan_config = {k: list(v) if isinstance(v, tuple) else v for k, v in self.wan_config.items()}
+
 
 @dataclass
 class CompressorConfig:
@@ -64,6 +68,10 @@ class GeneratorConfig:
     lora_alpha: int = 16
     lora_targets: tuple[str, ...] = ("to_q", "to_k", "to_v", "to_out.0")
     gradient_checkpointing: bool = False
+
+    def __post_init__(self):
+        # one canonical form (tuples) so that a config equals itself after a JSON round trip
+        self.transformer_config = {k: _tuplify(v) for k, v in self.transformer_config.items()}
 
 
 @dataclass
