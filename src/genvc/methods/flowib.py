@@ -80,7 +80,7 @@ class GenerativeClipMethod(ClipMethod):
     def _pad(self, video: torch.Tensor, size: tuple[int, int, int]) -> torch.Tensor:
         t, h, w = video.shape[2:]
         video = torch.cat([video] + [video[:, :, -1:]] * (size[0] - t), dim=2)
-        return F.pad(video, (0, size[2] - w, 0, size[1] - h), mode="replicate") if (h, w) != size[1:] else video
+        return F.pad(video, (0, size[2] - w, 0, size[1] - h, 0, 0), mode="replicate") if (h, w) != size[1:] else video
 
     def _condition(self, ctx: ClipContext, size: tuple[int, int, int]) -> torch.Tensor:
         keyframes = self._pad(_to_tensor(np.stack([ctx.first, ctx.last])), (2, *size[1:]))
