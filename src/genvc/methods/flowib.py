@@ -6,11 +6,10 @@ steps of the generator conditioned on the decoded keyframes' latent -> VAE decod
 keyframes put back at both ends. Clips whose frame count is not 4k+1 are padded by repeating the last frame, sides
 that are not multiples of the model's pixel stride are replicate-padded; both are cropped after decoding.
 
-Multi-C conditions come only through `genvc.conditions`, whose four calls this module assumes to be
-`extract_conditions(frames, modalities) -> payload`, `encode_conditions(payload) -> dict[int, bytes]` (tagged
-sections), `decode_conditions(sections) -> payload`, `render_conditions(payload, num_frames, height, width)
--> dict[str, uint8 T x H x W x 3]`. Without h (method "multic") the code z is the prior mean, i.e. the keyframe-only
-latent: the receiver's best guess of z without any transmitted h.
+Multi-C conditions come through `genvc.conditions` (extract -> tagged sections -> parse -> render); the level
+(default 2), caption and coding ("entropy" or the paper's "bf16") come from the clip context's options. Without h
+(method "multic") the code z is the prior mean, i.e. the keyframe-only latent: the receiver's best guess of z
+without any transmitted h.
 """
 
 from __future__ import annotations
@@ -103,8 +102,10 @@ class GenerativeClipMethod(ClipMethod):
         if self.uses_conditions:
             from genvc import conditions
 
-            payload = conditions.extract_conditions(frames, list(self.model.config.modalities))
-            sections.update(conditions.encode_conditions(payload))
+            options = ctx.options
+            payload = conditions.extract_conditions(frames, options.get("level", 2), options.get("text"),
+                                                    modalities=list(self.model.config.modalities))
+            sections.update(conditions.encode_conditions(payload, options.get("condition_coding", "entropy")))
         sections[Section.CONFIG] = _CONFIG.pack(_VERSION, flags, self.steps, 0, *latent_shape)
         return sections
 
@@ -130,8 +131,8 @@ class GenerativeClipMethod(ClipMethod):
             from genvc import conditions
 
             condition_sections = {k: v for k, v in sections.items() if k not in (Section.H, Section.CONFIG)}
-            rendered = conditions.render_conditions(
-                conditions.decode_conditions(condition_sections), ctx.num_frames, height, width)
+            decoded = conditions.decode_conditions(condition_sections, ctx.num_frames, height, width)
+            rendered = conditions.render_conditions(decoded, height, width)
             device = self.model.device
             modality_latents = self.model.modality_latents(
                 {name: self._pad(_to_tensor(v), size).to(device) for name, v in rendered.items()})
