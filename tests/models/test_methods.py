@@ -66,3 +66,18 @@ def test_multic_and_hybrid_use_the_conditions_api(make_config, name, has_h):
     assert out.shape == frames.shape and np.array_equal(out[-1], ctx.last)
     with pytest.raises(ModelError):
         get_method(name, model=build_model(make_config()))  # a model without modalities cannot do Multi-C
+
+
+def test_stream_from_another_model_is_refused(tmp_path, make_config):
+    from genvc.codec import EncodeConfig, decode, encode
+    from genvc.io import Video
+
+    torch.manual_seed(0)
+    build_model(make_config()).save_pretrained(tmp_path / "a")
+    torch.manual_seed(1)
+    build_model(make_config()).save_pretrained(tmp_path / "b")
+    frames, _ = _clip(num_frames=5, height=16, width=16)
+    data = encode(Video(frames, 25), EncodeConfig(method="flowib", model=str(tmp_path / "a"), shot_detection=False))
+    assert decode(data, model=str(tmp_path / "a")).num_frames == 5
+    with pytest.raises(ModelError, match="weights"):
+        decode(data, model=str(tmp_path / "b"))

@@ -51,6 +51,7 @@ def _to_frames(video: torch.Tensor) -> np.ndarray:
 
 
 class GenerativeClipMethod(ClipMethod):
+    uses_model = True  # a stream coded with other weights is refused (see ClipMethod.check_stream)
     uses_h = True
     uses_conditions = False
 
