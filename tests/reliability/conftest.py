@@ -14,3 +14,14 @@ def fuzz_seeds() -> dict[str, bytes]:
     from fuzz_corpus import make_seeds
 
     return make_seeds(real_sample=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`slow` tests here run only when asked for (`-m slow`), as the marker's description in pyproject says."""
+    if "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with -m slow")
+    here = Path(__file__).parent
+    for item in items:
+        if "slow" in item.keywords and here in Path(item.fspath).parents:
+            item.add_marker(skip)

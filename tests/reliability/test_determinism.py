@@ -1,7 +1,8 @@
 """Bit-exact decoding: one `.gvc` gives identical frames across runs, processes and thread counts.
 
-Parametrized over every registered method; a method whose model cannot be built here (no weights, no tiny
-stand-in) is skipped with the reason. See docs/determinism.md for what is and is not exact across hardware.
+Parametrized over every registered method. Learned methods run on a tiny random `GenvcModel` saved to disk
+(the decoder loads it by path, in-process and in the subprocesses); a method that cannot be built here is skipped
+with the reason. See docs/determinism.md for what is and is not exact across hardware.
 """
 
 import hashlib
@@ -21,15 +22,17 @@ from genvc.methods import method_names
 from genvc.samples import sample_path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
+THREADS = [(1, 1), (2, 2), (1, 2)]  # (torch, OpenCV)
 
-# Decodes a .gvc in a fresh interpreter with the given torch / OpenCV thread counts; prints per-frame digests.
+# Decodes .gvc files in a fresh interpreter at the given torch / OpenCV thread counts; prints per-frame digests.
 DECODE_SCRIPT = """
 import hashlib, json, sys
 import cv2, torch
-torch.set_num_threads(int(sys.argv[2])); cv2.setNumThreads(int(sys.argv[3]))
+torch.set_num_threads(int(sys.argv[1])); cv2.setNumThreads(int(sys.argv[2]))
 from genvc.codec import decode
-video = decode(open(sys.argv[1], "rb").read())
-print(json.dumps([hashlib.sha256(f.tobytes()).hexdigest() for f in video.frames]))
+jobs = json.loads(sys.argv[3])
+print(json.dumps({name: [hashlib.sha256(f.tobytes()).hexdigest() for f in decode(open(path, "rb").read(),
+                  model=model).frames] for name, (path, model) in jobs.items()}))
 """
 
 
@@ -37,36 +40,85 @@ def digests(frames: np.ndarray) -> list[str]:
     return [hashlib.sha256(f.tobytes()).hexdigest() for f in frames]
 
 
+def tiny_model_folder(directory: Path, modalities: tuple[str, ...]) -> str | None:
+    """A tiny random GenvcModel saved with save_pretrained (None when genvc.models is not available)."""
+    try:
+        import torch
+
+        from genvc.models import CompressorConfig, GeneratorConfig, ModelConfig, VAEConfig, build_model
+    except ImportError:
+        return None
+    transformer = dict(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, text_dim=16,
+                       freq_dim=16, ffn_dim=32, num_layers=1, image_dim=None, rope_max_seq_len=64)
+    torch.manual_seed(0)
+    config = ModelConfig(vae=VAEConfig(base_channels=8), compressor=CompressorConfig(channels=16, heads=2),
+                         generator=GeneratorConfig(transformer_config=transformer, text_tokens=2),
+                         modalities=modalities)
+    build_model(config).eval().save_pretrained(directory)
+    return str(directory)
+
+
 @pytest.fixture(scope="module")
 def carphone() -> Video:
-    return read_video(sample_path("carphone"), max_frames=9)
+    # a 96x80 crop around the face keeps the learned methods' decodes (and 3 subprocesses) to seconds
+    video = read_video(sample_path("carphone"), max_frames=9)
+    return Video(np.ascontiguousarray(video.frames[:, 24:104, 40:136]), video.fps)
 
 
-def encoded(method: str, video: Video) -> bytes:
-    try:
-        return encode(video, EncodeConfig(method=method, keyframe_bytes=1500, shot_detection=False, intra="av1"))
-    except (GenvcError, ImportError, OSError) as exc:  # e.g. a learned method without weights on this machine
-        pytest.skip(f"method {method} cannot be built here: {exc}")
+def encode_with(method: str, video: Video, model: str | None) -> bytes:
+    return encode(video, EncodeConfig(method=method, model=model, shot_detection=False, intra="av1",
+                                      method_options={"level": 2}))
 
 
-@pytest.fixture(scope="module", params=method_names())
-def stream(request, carphone, tmp_path_factory) -> tuple[bytes, Path]:
-    data = encoded(request.param, carphone)
-    path = tmp_path_factory.mktemp("det") / f"{request.param}.gvc"
-    path.write_bytes(data)
-    return data, path
+@pytest.fixture(scope="module")
+def built(carphone, tmp_path_factory) -> dict:
+    """method -> (stream, .gvc path, model folder) or the reason it cannot be built here; filled on demand."""
+    return {"_dir": tmp_path_factory.mktemp("determinism")}
 
 
-def decode_in_subprocess(path: Path, torch_threads: int, cv2_threads: int) -> list[str]:
+def build(name: str, carphone: Video, cache: dict):
+    if name not in cache:
+        directory, model = cache["_dir"], None
+        if name != "interp":
+            model = tiny_model_folder(directory / f"{name}-model", ("flow",) if name in ("multic", "hybrid") else ())
+        try:
+            data = encode_with(name, carphone, model)
+            path = directory / f"{name}.gvc"
+            path.write_bytes(data)
+            cache[name] = (data, str(path), model)
+        except (GenvcError, ImportError, OSError) as exc:  # e.g. a learned method without a model here
+            cache[name] = f"method {name} cannot be built here: {exc}"
+    return cache[name]
+
+
+def decode_in_subprocesses(path: str, model: str | None) -> dict[tuple[int, int], list[str]]:
+    """A fresh interpreter per (torch, OpenCV) thread setting decodes the stream."""
     env = dict(os.environ, PYTHONPATH=f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    out = subprocess.run([sys.executable, "-c", DECODE_SCRIPT, str(path), str(torch_threads), str(cv2_threads)],
-                         capture_output=True, text=True, env=env, timeout=300, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    results = {}
+    for torch_threads, cv2_threads in THREADS:
+        out = subprocess.run([sys.executable, "-c", DECODE_SCRIPT, str(torch_threads), str(cv2_threads),
+                              json.dumps({"stream": [path, model]})], capture_output=True, text=True, env=env,
+                             timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        results[torch_threads, cv2_threads] = json.loads(out.stdout.strip().splitlines()[-1])["stream"]
+    return results
+
+
+# Learned methods on a tiny model take ~20 s each here (model load in 3 fresh interpreters): run with -m slow.
+METHODS = [pytest.param(n, marks=() if n == "interp" else pytest.mark.slow) for n in method_names()]
+
+
+@pytest.fixture(params=METHODS)
+def stream(request, carphone, built):
+    entry = build(request.param, carphone, built)
+    if isinstance(entry, str):
+        pytest.skip(entry)
+    return request.param, *entry
 
 
 def test_same_process_runs_are_identical(stream, carphone):
-    data, _ = stream
-    first, second = decode(data).frames, decode(data).frames
+    _, data, _, model = stream
+    first, second = decode(data, model=model).frames, decode(data, model=model).frames
     assert first.shape == carphone.frames.shape
     assert np.array_equal(first, second)
     # the clip has inner frames that were generated, not copied keyframes
@@ -74,13 +126,12 @@ def test_same_process_runs_are_identical(stream, carphone):
 
 
 def test_processes_and_thread_counts_give_identical_frames(stream):
-    data, path = stream
-    reference = digests(decode(data).frames)
-    for torch_threads, cv2_threads in [(1, 1), (2, 2), (1, 2)]:
-        assert decode_in_subprocess(path, torch_threads, cv2_threads) == reference, (torch_threads, cv2_threads)
+    name, data, path, model = stream
+    reference = digests(decode(data, model=model).frames)
+    for threads, result in decode_in_subprocesses(path, model).items():
+        assert result == reference, f"{name}: torch/OpenCV threads {threads} decode differently"
 
 
 def test_encoding_is_repeatable(stream, carphone):
-    data, path = stream
-    method = path.stem
-    assert encoded(method, carphone) == data
+    name, data, _, model = stream
+    assert encode_with(name, carphone, model) == data
