@@ -160,6 +160,31 @@ def _reference_curve(labels: np.ndarray, k: int, prev_labels: np.ndarray, prev_q
     return prev_q[matches[occurrence]] if occurrence < len(matches) else None
 
 
+def rasterize_segmentation(cond: SegmentationConditions, height: int, width: int) -> np.ndarray:
+    """(T, H, W) uint8 label map the curves describe, painted like `render_segmentation` (largest enclosed area
+    first); 255 where no curve covers a pixel."""
+    out = np.full((len(cond.control), height, width), 255, dtype=np.uint8)
+    for frame, control, labels in zip(out, cond.control, cond.labels):
+        polygons = [np.round(evaluate_bezier(curve, 96)).astype(np.int32) for curve in control]
+        areas = [abs(cv2.contourArea(p)) for p in polygons]
+        for k in np.argsort(areas, kind="stable")[::-1]:
+            cv2.fillPoly(frame, polygons[k][None], int(labels[k]))
+    return out
+
+
+def region_iou(label_maps: np.ndarray, cond: SegmentationConditions) -> float:
+    """Frequency-weighted IoU between the label maps (T, H, W) and the regions the curves fill: per frame, each
+    label's IoU weighted by its share of the frame, averaged over frames. 1 = the curves redraw the map."""
+    drawn = rasterize_segmentation(cond, *label_maps.shape[1:3])
+    scores = []
+    for truth, guess in zip(label_maps, drawn):
+        labels, counts = np.unique(truth, return_counts=True)
+        ious = [np.logical_and(truth == lab, guess == lab).sum() / np.logical_or(truth == lab, guess == lab).sum()
+                for lab in labels]
+        scores.append(float(np.dot(ious, counts) / counts.sum()))
+    return float(np.mean(scores))
+
+
 def render_segmentation(cond: SegmentationConditions, height: int, width: int) -> np.ndarray:
     """Filled regions in their label colour, largest enclosed area first (so nested regions stay visible),
     outlined in white."""
