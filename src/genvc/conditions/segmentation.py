@@ -50,7 +50,7 @@ class ContourFitConfig:
     samples: int = 128  # a contour is resampled to this many points, evenly spaced along its length
     smoothing: float = 0.006  # Gaussian sigma along the contour, as a fraction of the frame diagonal
     tolerance: float = 0.012  # fit error allowed (95th-percentile distance, fraction of the frame diagonal)
-    max_pieces: int = 3  # a contour one curve cannot follow is split into up to this many joined curves
+    max_pieces: int = 4  # a contour one curve cannot follow is split into up to this many joined curves
     min_length: float = 0.03  # contours shorter than this fraction of the frame perimeter are not worth a curve
 
 
@@ -119,16 +119,21 @@ def canonical_contour(points: np.ndarray, samples: int, sigma: float) -> np.ndar
 
 def fit_contour(points: np.ndarray, order: int, tolerance: float, max_pieces: int) -> list[np.ndarray] | None:
     """Fewest joined curves (1..max_pieces) that follow the closed polyline within `tolerance` pixels: one closed
-    curve, or pieces between evenly spaced points with shared ends. None when even max_pieces cannot."""
+    curve, or pieces between evenly spaced points with shared ends. When none does, the closest fit if it strays
+    less than 3 tolerances (a big region roughly drawn beats a missing one), else None."""
+    best_error, best = np.inf, None
     for pieces in range(1, max_pieces + 1):
         if pieces == 1:
             curves = [fit_bezier(points, order, closed=True)]
         else:
             cuts = np.linspace(0, len(points) - 1, pieces + 1).round().astype(int)
             curves = [fit_bezier(points[a:b + 1], order, ends=(points[a], points[b])) for a, b in zip(cuts, cuts[1:])]
-        if _fit_error(curves, points) <= tolerance:
+        error = _fit_error(curves, points)
+        if error <= tolerance:
             return curves
-    return None
+        if error < best_error:
+            best_error, best = error, curves
+    return best if best_error <= 3 * tolerance else None
 
 
 def _fit_error(curves: list[np.ndarray], points: np.ndarray) -> float:

@@ -71,13 +71,14 @@ class LabClusterSegmenter:
         return centres
 
     def _lloyd(self, feats: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        columns = np.ascontiguousarray(feats.T)
         for _ in range(self.config.iterations):
-            labels = _nearest(feats, centres)
-            for k in range(len(centres)):  # an emptied cluster keeps its old centre
-                members = feats[labels == k]
-                if len(members):
-                    centres[k] = members.mean(0)
-        return _nearest(feats, centres), centres
+            labels = _nearest(columns, centres)
+            counts = np.bincount(labels, minlength=len(centres))
+            sums = np.stack([np.bincount(labels, weights=c, minlength=len(centres)) for c in columns], 1)
+            filled = counts > 0  # an emptied cluster keeps its old centre
+            centres[filled] = sums[filled] / counts[filled, None]
+        return _nearest(columns, centres), centres
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         t, h, w = frames.shape[:3]
@@ -100,9 +101,10 @@ class LabClusterSegmenter:
         return out
 
 
-def _nearest(feats: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    # |f - c|^2 = |f|^2 - 2 f.c + |c|^2; |f|^2 does not change the argmin.
-    return ((centres**2).sum(1)[None, :] - 2 * feats @ centres.T).argmin(1)
+def _nearest(columns: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre for each feature column of (D, P); a loop over the few centres is faster than
+    a BLAS product on a busy machine."""
+    return np.stack([((columns - c[:, None]) ** 2).sum(0) for c in centres]).argmin(0)
 
 
 def majority_filter(labels: np.ndarray, size: int) -> np.ndarray:
