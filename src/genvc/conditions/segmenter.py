@@ -28,9 +28,10 @@ class Segmenter(Protocol):
 class LabClusterConfig:
     clusters: int = 10
     work_width: int = 160  # segmentation runs on a downscaled copy, labels are upscaled
-    spatial_weight: float = 60.0  # Lab units per frame width: how much position matters next to colour
+    spatial_weight: float = 30.0  # Lab units per frame width: how much position matters next to colour
     iterations: int = 4  # Lloyd iterations per frame after the warm start
     mean_shift: tuple[float, float] = (6.0, 16.0)  # (spatial, colour) radii of the edge-preserving pre-filter
+    merge_colour: float = 10.0  # clusters whose mean colours are closer than this (Lab units) share one label
     smooth: int = 7  # majority (mode) filter size on the label map, odd; 1 = off
     min_area: float = 0.01  # connected regions below this fraction of the frame merge into their neighbour
     people: bool = True  # selfie segmentation as its own label, when mediapipe is installed
@@ -92,6 +93,7 @@ class LabClusterSegmenter:
             if centres is None:
                 centres = self._initial_centres(feats)
             labels, centres = self._lloyd(feats, centres.copy())
+            labels = _merge_similar_colours(centres, self.config.merge_colour)[labels]
             labels = majority_filter(labels.reshape(sh, sw).astype(np.uint8), self.config.smooth)
             if person is not None and person[i].any():
                 small_person = cv2.resize(person[i].astype(np.uint8), (sw, sh), interpolation=cv2.INTER_AREA) > 0
@@ -105,6 +107,18 @@ def _nearest(columns: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Index of the nearest centre for each feature column of (D, P); a loop over the few centres is faster than
     a BLAS product on a busy machine."""
     return np.stack([((columns - c[:, None]) ** 2).sum(0) for c in centres]).argmin(0)
+
+
+def _merge_similar_colours(centres: np.ndarray, distance: float) -> np.ndarray:
+    """Cluster -> label map joining clusters of near-equal colour (k-means with position splits a large plain
+    surface into slabs); each group takes its smallest cluster index, which keeps labels stable over time."""
+    label = np.arange(len(centres))
+    colour = centres[:, :3]
+    for i in range(len(centres)):
+        for j in range(i):
+            if np.linalg.norm(colour[i] - colour[j]) < distance:
+                label[label == label[i]] = label[j]
+    return label
 
 
 def majority_filter(labels: np.ndarray, size: int) -> np.ndarray:
