@@ -99,13 +99,14 @@ def _longest_contours(frame: np.ndarray, min_length: float, order: int) -> list[
 def canonical_contour(points: np.ndarray, samples: int, sigma: float) -> np.ndarray:
     """(samples + 1, 2) closed polyline (last = first): evenly resampled by arc length, Gaussian-smoothed along
     the loop (sigma in pixels), wound clockwise on screen and starting at its topmost (then leftmost) point."""
+    dense = samples * 4  # smooth and pick the start densely, so the start does not snap to a coarse grid
     closed = np.concatenate([points, points[:1]])
     arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(closed, axis=0), axis=1))])
-    where = np.linspace(0, arc[-1], samples, endpoint=False)
+    where = np.linspace(0, arc[-1], dense, endpoint=False)
     loop = np.stack([np.interp(where, arc, closed[:, axis]) for axis in range(2)], 1)
-    spacing = arc[-1] / samples
+    spacing = arc[-1] / dense
     if sigma > 0 and spacing > 0:
-        radius = min(samples // 2 - 1, int(np.ceil(3 * sigma / spacing)))
+        radius = min(dense // 2 - 1, int(np.ceil(3 * sigma / spacing)))
         kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) * spacing / sigma) ** 2)
         padded = np.concatenate([loop[-radius:], loop, loop[:radius]]) if radius > 0 else loop
         loop = np.stack([np.convolve(padded[:, a], kernel / kernel.sum(), "valid") for a in range(2)], 1)
@@ -113,7 +114,7 @@ def canonical_contour(points: np.ndarray, samples: int, sigma: float) -> np.ndar
     if np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y) < 0:  # shoelace sign: y points down on screen
         loop = loop[::-1]
     top = np.lexsort((loop[:, 0], loop[:, 1]))[0]
-    loop = np.roll(loop, -top, axis=0)
+    loop = np.roll(loop, -top, axis=0)[::4]
     return np.concatenate([loop, loop[:1]])
 
 
