@@ -100,10 +100,10 @@ class Trainer:
         self.log = MetricsLog(self.output_dir / "metrics.jsonl")
         self.resume_from = self._find_resume(resume)
 
+        self.train_data, self.val_data = self._datasets()
         set_seed(config.schedule.seed)  # identical initial weights on every process and every (re)start
         model = build_model(config)
         set_seed(config.schedule.seed + acc.process_index)  # distinct noise per process
-        self.train_data, self.val_data = self._datasets()
 
         params = [p for p in model.parameters() if p.requires_grad]
         if not params:
