@@ -73,7 +73,9 @@ def test_bad_files(tmp_path):
         load_config(tmp_path / "list.yaml")
 
 
-@pytest.mark.parametrize("name", ["tiny.yaml", "small.yaml", "wan-lora.yaml"])
+@pytest.mark.parametrize("name", ["tiny.yaml", "small-vae.yaml", "small.yaml", "wan-lora.yaml"])
 def test_example_configs_load(name):
     config = load_config(CONFIGS / name)
-    assert (config.data.clip_frames - 1) % 4 == 0
+    assert (config.data.clip_frames - 1) % 4 == 0 and config.model_module == "genvc.models"
+    models = pytest.importorskip("genvc.models")
+    assert models.ModelConfig.from_dict(config.model).to_dict()  # the model section is valid too

@@ -21,6 +21,8 @@ from genvc.errors import InputError, ModelError
 from genvc.training.checkpoint import fsync_dir, fsync_tree, read_state, resolve_checkpoint
 from genvc.training.config import TrainConfig
 
+WEIGHTS_NAME = "model.safetensors"
+
 
 def build_model(config: TrainConfig) -> nn.Module:
     """The model of `config.model` (or, when that is empty, of `init_from`'s config.json), with `init_from`'s
@@ -58,6 +60,49 @@ def _load_matching(model: nn.Module, weights: Path) -> None:
     loaded = {k: v for k, v in load_file(str(weights)).items() if k in own and own[k].shape == v.shape}
     model.load_state_dict(loaded, strict=False)
     print(f"init_from: loaded {len(loaded)}/{len(own)} tensors from {weights.parent}")
+
+
+def select_trainable(model: nn.Module, stage: str | None) -> list[nn.Parameter]:
+    """The parameters this stage trains (`model.trainable_parameters(stage)` where the model defines it); all others
+    are frozen, so DDP does not wait for gradients that never come and the optimizer holds no state for them."""
+    if hasattr(model, "trainable_parameters"):
+        chosen = model.trainable_parameters() if stage is None else model.trainable_parameters(stage)
+        ids = {id(p) for p in chosen}
+        for p in model.parameters():
+            p.requires_grad_(id(p) in ids)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def checkpoint_weights(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The weights a checkpoint holds: `model.saved_state_dict()` where defined (it leaves out frozen pretrained
+    weights that the config names, e.g. a 14B Wan transformer under LoRA), else the whole state dict."""
+    if hasattr(model, "saved_state_dict"):
+        return model.saved_state_dict()
+    return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+
+
+def save_checkpoint_weights(model: nn.Module, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    save_file(checkpoint_weights(model), str(path))
+
+
+def load_checkpoint_weights(model: nn.Module, path: Path) -> None:
+    """Load what `save_checkpoint_weights` wrote; every tensor the checkpoint should hold must be there."""
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise ModelError(f"checkpoint {path.parent} has no {path.name}")
+    state = load_file(str(path))
+    expected = set(checkpoint_weights(model))
+    if set(state) != expected:
+        missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
+        raise ModelError(f"checkpoint {path.parent} does not match the model config "
+                         f"(missing {missing[:3]}, unexpected {extra[:3]})")
+    try:
+        model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:
+        raise ModelError(f"checkpoint {path.parent} does not match the model config: {exc}") from None
 
 
 class LossModule(nn.Module):
@@ -100,19 +145,11 @@ def export_model(model: nn.Module, target: str | os.PathLike) -> Path:
 
 def load_checkpoint_model(checkpoint: str | os.PathLike) -> tuple[nn.Module, Path]:
     """The model saved in a checkpoint (or in the latest checkpoint of an output folder)."""
-    from safetensors.torch import load_file
-
     checkpoint = resolve_checkpoint(checkpoint)
     config = TrainConfig.from_dict(read_state(checkpoint)["config"])
-    config.init_from = None  # the checkpoint holds every weight
+    config.init_from = None  # the checkpoint holds every weight that is not pretrained
     model = build_model(config)
-    weights = checkpoint / "model.safetensors"
-    if not weights.is_file():
-        raise ModelError(f"checkpoint {checkpoint} has no model.safetensors")
-    try:
-        LossModule(model, None).load_state_dict(load_file(str(weights)))
-    except RuntimeError as exc:
-        raise ModelError(f"checkpoint {checkpoint} does not match its model config: {exc}") from None
+    load_checkpoint_weights(model, checkpoint / WEIGHTS_NAME)
     return model, checkpoint
 
 

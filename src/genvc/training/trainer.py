@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import signal
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,10 @@ from genvc.training.config import TrainConfig
 from genvc.training.data import ClipDataset, ResumableBatchSampler, ValidationClips, split_ranges
 from genvc.training.frame_cache import build_frame_cache, find_videos
 from genvc.training.metrics import MetricsLog
-from genvc.training.model_io import LossModule, build_model, export_model
+from genvc.training.model_io import (WEIGHTS_NAME, LossModule, build_model, export_model, load_checkpoint_weights,
+                                     save_checkpoint_weights, select_trainable)
+
+PLOT_INTERVAL_S = 60
 
 
 @dataclass
@@ -105,7 +109,7 @@ class Trainer:
         model = build_model(config)
         set_seed(config.schedule.seed + acc.process_index)  # distinct noise per process
 
-        params = [p for p in model.parameters() if p.requires_grad]
+        params = select_trainable(model, config.stage)
         if not params:
             raise InputError("the model has no trainable parameters for this stage")
         optimizer = torch.optim.AdamW(params, lr=config.optim.lr, betas=config.optim.betas,
@@ -115,12 +119,25 @@ class Trainer:
         self.module, self.optimizer = acc.prepare(LossModule(model, config.stage), optimizer)
         acc.register_for_checkpointing(self.scheduler)
         self.model = model
+        # Model weights go through our own (smaller) file instead of accelerate's full state dict.
+        acc.register_save_state_pre_hook(self._save_weights_hook)
+        acc.register_load_state_pre_hook(self._load_weights_hook)
         self.step, self.samples_seen = 0, 0
+        self._last_plot = -math.inf
         if self.resume_from is not None:
             acc.load_state(str(self.resume_from))
             state = ckpt.read_state(self.resume_from)
             self.step, self.samples_seen = int(state["step"]), int(state["samples_seen"])
             acc.print(f"resuming from {self.resume_from} (step {self.step})")
+
+    def _save_weights_hook(self, models, weights, output_dir) -> None:
+        weights.clear()
+        if self.accelerator.is_main_process:
+            save_checkpoint_weights(self.model, Path(output_dir) / WEIGHTS_NAME)
+
+    def _load_weights_hook(self, models, input_dir) -> None:
+        models.clear()
+        load_checkpoint_weights(self.model, Path(input_dir) / WEIGHTS_NAME)
 
     def _find_resume(self, resume: bool) -> Path | None:
         acc = self.accelerator
@@ -204,7 +221,7 @@ class Trainer:
         model_dir = None
         if acc.is_main_process:
             model_dir = export_model(self.model, self.output_dir / "model")
-            self.log.plot(self.output_dir / "loss_curve.png")
+            self._plot()
             acc.print(f"trained {self.step} steps; model saved to {model_dir}")
         acc.wait_for_everyone()
         return TrainResult(self.step, False, last_saved, model_dir)
@@ -266,8 +283,13 @@ class Trainer:
                     values.append(psnr(item["video"], out))
             self.model.train()
             self.log.append({"step": self.step, "split": "val", "psnr": float(np.mean(values))})
-            self.log.plot(self.output_dir / "loss_curve.png")
+            if time.monotonic() - self._last_plot > PLOT_INTERVAL_S:  # plotting costs ~1 s: not every time
+                self._plot()
         acc.wait_for_everyone()
+
+    def _plot(self) -> None:
+        self.log.plot(self.output_dir / "loss_curve.png")
+        self._last_plot = time.monotonic()
 
     def _save(self) -> Path:
         state = {"samples_seen": self.samples_seen, "config": self.config.to_dict()}
