@@ -98,3 +98,16 @@ def test_sampler_resumes_mid_stream_and_does_not_depend_on_process_count():
         assert sorted(a + b) == sorted(batch) and len(a) == len(b) == 2
     with pytest.raises(InputError, match="divisible"):
         ResumableBatchSampler(10, 3, seed=0, world=2)
+
+
+def test_conditions_hook_renders_each_clip(cached):
+    paths, names, _ = cached
+    config = DataConfig(clip_frames=5, crop=(16, 16), val_clips=1, conditions="train_helpers:negative_conditions")
+    train, val = split_ranges(paths, names, config)
+    sample = ClipDataset(train, config, seed=0)[(0, 2)]
+    assert set(sample["conditions"]) == {"negative"}
+    assert torch.allclose(sample["conditions"]["negative"], -sample["video"], atol=1e-6)
+    assert ValidationClips(val, config)[0]["conditions"]["negative"].shape == (3, 5, 16, 16)
+    with pytest.raises(InputError, match="cannot load"):
+        bad = DataConfig(clip_frames=5, crop=(16, 16), conditions="train_helpers:missing")
+        ClipDataset(train, bad, seed=0)[(0, 0)]

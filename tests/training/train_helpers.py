@@ -34,3 +34,8 @@ def subprocess_env() -> dict:
 def train_records(output_dir: Path) -> list[dict]:
     lines = (Path(output_dir) / "metrics.jsonl").read_text().splitlines()
     return [r for r in map(json.loads, lines) if r["split"] == "train"]
+
+
+def negative_conditions(frames):
+    """A `data.conditions` hook for tests: one modality, the negative image."""
+    return {"negative": 255 - frames}

@@ -161,7 +161,7 @@ class Trainer:
     def _datasets(self) -> tuple[ClipDataset, ValidationClips]:
         acc, data = self.accelerator, self.config.data
         videos = find_videos(data.folder, data.glob)
-        if acc.is_main_process:  # decode once; other processes wait and then memory-map the cache
+        if acc.is_local_main_process:  # decode once per node; other processes wait and then memory-map the cache
             build_frame_cache(videos, data.resize, self.config.cache_dir)
         acc.wait_for_everyone()
         cached = build_frame_cache(videos, data.resize, self.config.cache_dir)
