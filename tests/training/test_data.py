@@ -111,3 +111,16 @@ def test_conditions_hook_renders_each_clip(cached):
     with pytest.raises(InputError, match="cannot load"):
         bad = DataConfig(clip_frames=5, crop=(16, 16), conditions="train_helpers:missing")
         ClipDataset(train, bad, seed=0)[(0, 0)]
+
+
+def test_uncached_decoding_gives_the_same_clips(video_folder, cached):
+    paths, names, _ = cached
+    config = DataConfig(clip_frames=5, frame_stride=(1, 3), crop=(24, 24), resize=40, val_clips=1, cache=False)
+    videos = find_videos(video_folder)
+    train_files, val_files = split_ranges(videos, names, config)
+    train_cached, _ = split_ranges(paths, names, config)
+    assert [r.length for r in train_files] == [r.length for r in train_cached]
+    on_the_fly, from_cache = ClipDataset(train_files, config, seed=1), ClipDataset(train_cached, config, seed=1)
+    for key in [(0, 0), (0, 5), (2, 7)]:
+        assert torch.equal(on_the_fly[key]["video"], from_cache[key]["video"])
+    assert ValidationClips(val_files, config)[0]["video"].shape == (3, 5, 24, 24)

@@ -27,7 +27,8 @@ class DataConfig:
     crop: tuple[int, int] = (64, 64)  # random crop for training, centre crop for validation
     val_videos: list[str] = field(default_factory=list)  # file names (relative to folder) held out for validation
     val_clips: int = 2  # validation clips; without val_videos they come from the end of the last video
-    cache_dir: str | None = None  # decoded, resized uint8 frames; default: <output_dir>/cache
+    cache: bool = True  # decode each video once into uint8 .npy files (fast); false: decode clips on the fly
+    cache_dir: str | None = None  # where the cache goes; default: <output_dir>/cache
     num_workers: int = 2
     conditions: str | None = None  # "module:function", frames uint8 T×H×W×3 -> {modality: uint8 T×H×W×3}
 

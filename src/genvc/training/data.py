@@ -20,6 +20,7 @@ from torch.utils.data import Dataset
 
 from genvc.errors import InputError
 from genvc.training.config import DataConfig
+from genvc.training.frame_cache import open_frames
 
 
 @dataclass(frozen=True)
@@ -35,25 +36,29 @@ class FrameRange:
         return self.stop - self.start
 
 
-class _CachedVideos:
-    """Memory-maps cached videos lazily, once per process (memmaps must not be pickled into workers)."""
+class _OpenVideos:
+    """Opens videos (memory-mapped cache files or `DecodedVideo`s) lazily, once per process: memmaps must not be
+    pickled into data workers."""
 
-    def __init__(self) -> None:
-        self._open: dict[Path, np.ndarray] = {}
+    def __init__(self, resize=None) -> None:
+        self.resize = resize
+        self._open: dict[Path, object] = {}
 
     def __getstate__(self) -> dict:
-        return {"_open": {}}
+        return {"resize": self.resize, "_open": {}}
 
-    def get(self, path: Path) -> np.ndarray:
+    def get(self, path: Path):
         if path not in self._open:
-            self._open[path] = np.load(path, mmap_mode="r")
+            self._open[path] = open_frames(path, self.resize)
         return self._open[path]
 
 
 def split_ranges(cached: list[Path], names: list[str], config: DataConfig) -> tuple[list[FrameRange], list[FrameRange]]:
-    """(train, validation) frame ranges. Validation frames are never in a training range: either whole
-    `val_videos`, or, without them, the last `val_clips * clip_frames` frames of the last video."""
-    lengths = [int(np.load(p, mmap_mode="r").shape[0]) for p in cached]
+    """(train, validation) frame ranges of `cached` (.npy caches or the video files themselves). Validation frames
+    are never in a training range: whole `val_videos`, or else the last `val_clips * clip_frames` frames of the
+    last video."""
+    videos = _OpenVideos(config.resize)
+    lengths = [int(videos.get(p).shape[0]) for p in cached]
     unknown = set(config.val_videos) - set(names)
     if unknown:
         raise InputError(f"data.val_videos not found under data.folder: {', '.join(sorted(unknown))}")
@@ -105,7 +110,7 @@ def load_conditions_fn(spec: str | None) -> Callable | None:
 class _ClipSource(Dataset):
     def __init__(self, config: DataConfig) -> None:
         self.config = config
-        self.videos = _CachedVideos()
+        self.videos = _OpenVideos(config.resize)
         self._conditions_spec = config.conditions
         self._conditions_fn = None
 

@@ -81,3 +81,33 @@ def _resize(frame: np.ndarray, resize) -> np.ndarray:
     # INTER_AREA when shrinking avoids aliasing; linear when enlarging.
     interp = cv2.INTER_AREA if h * w < frame.shape[0] * frame.shape[1] else cv2.INTER_LINEAR
     return cv2.resize(frame, (w, h), interpolation=interp)
+
+
+class DecodedVideo:
+    """Array-like view of a video file that decodes (and resizes) only the frames a clip asks for: the
+    `data.cache: false` path, for datasets too large to keep decoded. Indexing: [start:stop:step, rows, cols]."""
+
+    def __init__(self, path: Path, resize) -> None:
+        import av
+
+        self.path, self.resize = Path(path), resize
+        with av.open(str(self.path)) as container:
+            stream = container.streams.video[0]
+            # Counting packets demuxes without decoding: cheap, and exact where stream.frames is missing.
+            count = sum(1 for packet in container.demux(stream) if packet.size)
+            h, w = resized_shape(stream.codec_context.height, stream.codec_context.width, resize)
+        self.shape = (count, h, w, 3)
+
+    def __getitem__(self, index) -> np.ndarray:
+        frames, *rest = index if isinstance(index, tuple) else (index,)
+        start, stop, step = frames.indices(self.shape[0])
+        decoded = list(iter_frames(self.path, max_frames=max(0, stop - start), start=start))[::step]
+        out = np.stack([_resize(f, self.resize) for f in decoded])
+        return out[(slice(None), *rest)] if rest else out
+
+
+def open_frames(path: Path, resize) -> np.ndarray | DecodedVideo:
+    """A cached .npy (memory-mapped) or, for any other file, a `DecodedVideo`."""
+    if path.suffix == ".npy":
+        return np.load(path, mmap_mode="r")
+    return DecodedVideo(path, resize)

@@ -161,12 +161,15 @@ class Trainer:
     def _datasets(self) -> tuple[ClipDataset, ValidationClips]:
         acc, data = self.accelerator, self.config.data
         videos = find_videos(data.folder, data.glob)
-        if acc.is_local_main_process:  # decode once per node; other processes wait and then memory-map the cache
-            build_frame_cache(videos, data.resize, self.config.cache_dir)
-        acc.wait_for_everyone()
-        cached = build_frame_cache(videos, data.resize, self.config.cache_dir)
+        if data.cache:
+            if acc.is_local_main_process:  # decode once per node; the other processes wait, then memory-map it
+                build_frame_cache(videos, data.resize, self.config.cache_dir)
+            acc.wait_for_everyone()
+            sources = build_frame_cache(videos, data.resize, self.config.cache_dir)
+        else:
+            sources = videos
         names = [str(v.relative_to(data.folder)) for v in videos]
-        train, val = split_ranges(cached, names, data)
+        train, val = split_ranges(sources, names, data)
         train_set = ClipDataset(train, data, self.config.schedule.seed)
         train_set[(0, 0)]  # fail now (crop too large, bad conditions hook), not in a worker
         return train_set, ValidationClips(val, data)
