@@ -85,6 +85,9 @@ def test_cli_errors_and_help(video_folder, tmp_path, capsys):
     assert main(["train", "--config", str(tmp_path / "bad.yaml"), "--set", "optim={}", "--set",
                  "model_module=no_such_models", "--set", f"data.folder={video_folder}", "--set", "output_dir=" + str(tmp_path / "o")]) == 1
     assert "model_module 'no_such_models' does not provide" in capsys.readouterr().err
+    assert main(["train", "--config", str(tmp_path / "bad.yaml"), "--set", "optim={lr: 1e-4}", "--print-config"]) == 0
+    printed = capsys.readouterr().out
+    assert "lr: 0.0001" in printed and "clip_frames: 17" in printed
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--help"])
     assert exit_info.value.code == 0
