@@ -26,31 +26,61 @@ def chord_length_parameters(points: np.ndarray) -> np.ndarray:
     return total / total[-1] if total[-1] > 0 else np.linspace(0, 1, len(points))
 
 
-def fit_bezier(points: np.ndarray, order: int = 8, smoothness: float = 0.0, refine: int = 4) -> np.ndarray:
+def fit_bezier(points: np.ndarray, order: int = 8, smoothness: float = 0.0, refine: int = 4,
+               closed: bool = False, ends: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Control points (order+1, 2) minimising the squared distance to `points` (M, 2), M ≥ order + 1.
 
+    `closed` constrains the last control point to equal the first (the curve is a loop); `ends` pins the first and
+    last control points to given positions (a piece of a longer contour that must join its neighbours).
     `smoothness` > 0 adds smoothness·M·‖second differences of the control polygon‖²: a plain fit of a
     high-order curve to a wiggly closed contour throws control points far outside the frame (the Bernstein
     basis is ill-conditioned); a little of this keeps them near the contour."""
     points = np.asarray(points, dtype=np.float64)
     if len(points) < order + 1:
         raise ValueError(f"need at least {order + 1} points to fit an order-{order} Bezier, got {len(points)}")
+    if closed and ends is not None:
+        raise ValueError("a curve is either closed or has pinned ends, not both")
+    free_to_full, offset = _constraint(order, closed, ends)
     t = chord_length_parameters(points)
-    control = _solve(points, t, order, smoothness)
+    control = _solve(points, t, order, smoothness, free_to_full, offset)
     for _ in range(refine):  # re-parameterise: one Newton step projecting each point onto the curve, refit
         t = _newton_step(control, points, t)
-        control = _solve(points, t, order, smoothness)
+        control = _solve(points, t, order, smoothness, free_to_full, offset)
     return control.astype(np.float32)
 
 
-def _solve(points: np.ndarray, t: np.ndarray, order: int, smoothness: float) -> np.ndarray:
-    basis, target = bernstein_matrix(t, order), points
+def _constraint(order: int, closed: bool, ends) -> tuple[np.ndarray, np.ndarray]:
+    """Full control points = A @ free + offset for the constraint in force."""
+    eye, offset = np.eye(order + 1), np.zeros((order + 1, 2))
+    if closed:
+        free_to_full = eye[:, :order].copy()
+        free_to_full[order, 0] = 1.0  # P_n = P_0
+    elif ends is not None:
+        free_to_full = eye[:, 1:order]
+        offset[0], offset[order] = ends
+    else:
+        free_to_full = eye
+    return free_to_full, offset
+
+
+def _solve(points: np.ndarray, t: np.ndarray, order: int, smoothness: float, free_to_full: np.ndarray,
+           offset: np.ndarray) -> np.ndarray:
+    full_basis = bernstein_matrix(t, order)
+    basis, target = full_basis @ free_to_full, points - full_basis @ offset
     if smoothness > 0 and order >= 2:
         second_diff = np.diff(np.eye(order + 1), n=2, axis=0) * np.sqrt(smoothness * len(points))
-        basis = np.concatenate([basis, second_diff])
-        target = np.concatenate([points, np.zeros((order - 1, 2))])
-    control, *_ = np.linalg.lstsq(basis, target, rcond=None)
-    return control
+        basis = np.concatenate([basis, second_diff @ free_to_full])
+        target = np.concatenate([target, -second_diff @ offset])
+    if basis.shape[1] == 0:
+        return offset
+    free, *_ = np.linalg.lstsq(basis, target, rcond=None)
+    return free_to_full @ free + offset
+
+
+def distance_to_curve(control: np.ndarray, points: np.ndarray, samples: int = 400) -> np.ndarray:
+    """(M,) distance from each point to the curve (sampled densely): the fit error."""
+    curve = evaluate_bezier(control, samples)
+    return np.sqrt(((points[:, None, :] - curve[None, :, :]) ** 2).sum(-1).min(1))
 
 
 def _newton_step(control: np.ndarray, points: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -27,26 +27,36 @@ class Segmenter(Protocol):
 @dataclass
 class LabClusterConfig:
     clusters: int = 10
-    work_width: int = 160  # clustering runs on a downscaled copy, labels are upscaled
-    spatial_weight: float = 60.0  # Lab units per frame width: how much position matters next to colour
+    work_width: int = 160  # segmentation runs on a downscaled copy, labels are upscaled
+    spatial_weight: float = 30.0  # Lab units per frame width: how much position matters next to colour
     iterations: int = 4  # Lloyd iterations per frame after the warm start
-    smooth: int = 5  # median filter size on the label map (odd)
+    mean_shift: tuple[float, float] = (6.0, 16.0)  # (spatial, colour) radii of the edge-preserving pre-filter
+    merge_colour: float = 10.0  # clusters whose mean colours are closer than this (Lab units) share one label
+    smooth: int = 7  # majority (mode) filter size on the label map, odd; 1 = off
+    min_area: float = 0.01  # connected regions below this fraction of the frame merge into their neighbour
     people: bool = True  # selfie segmentation as its own label, when mediapipe is installed
     person_threshold: float = 0.5
 
 
 class LabClusterSegmenter:
-    """K-means on (L, a, b, x, y) per frame, warm-started from the previous frame; people get label `clusters`."""
+    """K-means on (L, a, b, x, y) of a mean-shift-filtered frame, warm-started from the previous frame, then
+    cleaned (majority filter, small regions merged into a neighbour) so it yields few, large, smooth regions with
+    stable ids; people get label `clusters`."""
 
     def __init__(self, config: LabClusterConfig | None = None) -> None:
         self.config = config or LabClusterConfig()
         if not 1 <= self.config.clusters <= 254:
             raise InputError("clusters must be in 1..254")
+        if self.config.smooth < 1 or self.config.smooth % 2 == 0:
+            raise InputError("smooth must be an odd size >= 1")
 
-    def _features(self, frame: np.ndarray) -> np.ndarray:
-        h, w = frame.shape[:2]
-        scale = self.config.work_width / w
-        small = cv2.resize(frame, (self.config.work_width, max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    def _work_size(self, height: int, width: int) -> tuple[int, int]:
+        work_w = min(self.config.work_width, width)
+        return max(1, round(height * work_w / width)), work_w
+
+    def _features(self, small: np.ndarray) -> np.ndarray:
+        if self.config.mean_shift[0] > 0:  # flattens texture inside objects, keeps their edges
+            small = cv2.pyrMeanShiftFiltering(small, *self.config.mean_shift)
         lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
         sh, sw = small.shape[:2]
         ys, xs = np.mgrid[0:sh, 0:sw].astype(np.float32)
@@ -62,34 +72,112 @@ class LabClusterSegmenter:
         return centres
 
     def _lloyd(self, feats: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        columns = np.ascontiguousarray(feats.T)
         for _ in range(self.config.iterations):
-            dist = ((feats[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
-            labels = dist.argmin(1)
-            for k in range(len(centres)):  # an emptied cluster keeps its old centre
-                members = feats[labels == k]
-                if len(members):
-                    centres[k] = members.mean(0)
-        dist = ((feats[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
-        return dist.argmin(1), centres
+            labels = _nearest(columns, centres)
+            counts = np.bincount(labels, minlength=len(centres))
+            sums = np.stack([np.bincount(labels, weights=c, minlength=len(centres)) for c in columns], 1)
+            filled = counts > 0  # an emptied cluster keeps its old centre
+            centres[filled] = sums[filled] / counts[filled, None]
+        return _nearest(columns, centres), centres
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         t, h, w = frames.shape[:3]
+        sh, sw = self._work_size(h, w)
         person = _person_masks(frames, self.config.person_threshold) if self.config.people else None
         out = np.empty((t, h, w), dtype=np.uint8)
         centres = None
         for i, frame in enumerate(frames):
-            feats = self._features(frame)
+            small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
+            feats = self._features(small)
             if centres is None:
                 centres = self._initial_centres(feats)
             labels, centres = self._lloyd(feats, centres.copy())
-            sh = round(h * self.config.work_width / w) or 1
-            small = labels.reshape(sh, self.config.work_width).astype(np.uint8)
-            if self.config.smooth > 1:
-                small = cv2.medianBlur(small, self.config.smooth)
-            out[i] = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
-            if person is not None:
-                out[i][person[i]] = self.config.clusters
+            labels = _merge_similar_colours(centres, self.config.merge_colour)[labels]
+            labels = majority_filter(labels.reshape(sh, sw).astype(np.uint8), self.config.smooth)
+            if person is not None and person[i].any():
+                small_person = cv2.resize(person[i].astype(np.uint8), (sw, sh), interpolation=cv2.INTER_AREA) > 0
+                labels[_largest_component(small_person)] = self.config.clusters
+            labels = merge_small_regions(labels, round(self.config.min_area * sh * sw))
+            out[i] = upsample_labels(labels, h, w)
         return out
+
+
+def _nearest(columns: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre for each feature column of (D, P); a loop over the few centres is faster than
+    a BLAS product on a busy machine."""
+    return np.stack([((columns - c[:, None]) ** 2).sum(0) for c in centres]).argmin(0)
+
+
+def _merge_similar_colours(centres: np.ndarray, distance: float) -> np.ndarray:
+    """Cluster -> label map joining clusters of near-equal colour (k-means with position splits a large plain
+    surface into slabs); each group takes its smallest cluster index, which keeps labels stable over time."""
+    label = np.arange(len(centres))
+    colour = centres[:, :3]
+    for i in range(len(centres)):
+        for j in range(i):
+            if np.linalg.norm(colour[i] - colour[j]) < distance:
+                label[label == label[i]] = label[j]
+    return label
+
+
+def majority_filter(labels: np.ndarray, size: int) -> np.ndarray:
+    """Each pixel takes the most common label in its size×size window: removes speckle, rounds jagged edges."""
+    if size <= 1:
+        return labels
+    ids = np.unique(labels)
+    votes = np.stack([cv2.blur((labels == k).astype(np.float32), (size, size)) for k in ids])
+    return ids[votes.argmax(0)].astype(labels.dtype)
+
+
+def merge_small_regions(labels: np.ndarray, min_pixels: int) -> np.ndarray:
+    """Connected regions smaller than `min_pixels` take the label most common along their border, smallest first,
+    so a fragment joins the region around it instead of becoming a contour of its own."""
+    labels = labels.copy()
+    kernel = np.ones((3, 3), np.uint8)
+    for _ in range(4):  # a merge can leave a region that is still small (two fragments side by side)
+        pieces = []
+        for k in np.unique(labels):
+            count, comp, stats, _ = cv2.connectedComponentsWithStats((labels == k).astype(np.uint8), connectivity=4)
+            pieces += [(stats[c, cv2.CC_STAT_AREA], comp == c) for c in range(1, count)
+                       if stats[c, cv2.CC_STAT_AREA] < min_pixels]
+        if not pieces or len(pieces) == _count_regions(labels):
+            break
+        for _, piece in sorted(pieces, key=lambda p: p[0]):
+            ring = cv2.dilate(piece.astype(np.uint8), kernel).astype(bool) & ~piece
+            neighbours = labels[ring]
+            if len(neighbours):
+                labels[piece] = np.bincount(neighbours).argmax()
+    return labels
+
+
+def _count_regions(labels: np.ndarray) -> int:
+    return sum(cv2.connectedComponents((labels == k).astype(np.uint8), connectivity=4)[0] - 1 for k in np.unique(labels))
+
+
+def _largest_component(mask: np.ndarray) -> np.ndarray:
+    """The largest connected part of a mask with its holes filled: one region for the person."""
+    count, comp, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return mask
+    largest = comp == 1 + stats[1:, cv2.CC_STAT_AREA].argmax()
+    contours, _ = cv2.findContours(largest.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros(mask.shape, np.uint8)
+    cv2.drawContours(filled, contours, -1, 1, cv2.FILLED)
+    return filled.astype(bool)
+
+
+def upsample_labels(labels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Labels at full size with smooth (not blocky) boundaries: each label's mask is upscaled bilinearly and
+    every pixel takes the label with the highest value."""
+    if labels.shape == (height, width):
+        return labels
+    ids = np.unique(labels)
+    if len(ids) == 1:
+        return np.full((height, width), ids[0], labels.dtype)
+    soft = np.stack([cv2.resize((labels == k).astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+                     for k in ids])
+    return ids[soft.argmax(0)].astype(labels.dtype)
 
 
 def _person_masks(frames: np.ndarray, threshold: float) -> np.ndarray | None:
