@@ -40,24 +40,6 @@ def digests(frames: np.ndarray) -> list[str]:
     return [hashlib.sha256(f.tobytes()).hexdigest() for f in frames]
 
 
-def tiny_model_folder(directory: Path, modalities: tuple[str, ...]) -> str | None:
-    """A tiny random GenvcModel saved with save_pretrained (None when genvc.models is not available)."""
-    try:
-        import torch
-
-        from genvc.models import CompressorConfig, GeneratorConfig, ModelConfig, VAEConfig, build_model
-    except ImportError:
-        return None
-    transformer = dict(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, text_dim=16,
-                       freq_dim=16, ffn_dim=32, num_layers=1, image_dim=None, rope_max_seq_len=64)
-    torch.manual_seed(0)
-    config = ModelConfig(vae=VAEConfig(base_channels=8), compressor=CompressorConfig(channels=16, heads=2),
-                         generator=GeneratorConfig(transformer_config=transformer, text_tokens=2),
-                         modalities=modalities)
-    build_model(config).eval().save_pretrained(directory)
-    return str(directory)
-
-
 @pytest.fixture(scope="module")
 def carphone() -> Video:
     # a 96x80 crop around the face keeps the learned methods' decodes (and 3 subprocesses) to seconds
@@ -76,7 +58,7 @@ def built(carphone, tmp_path_factory) -> dict:
     return {"_dir": tmp_path_factory.mktemp("determinism")}
 
 
-def build(name: str, carphone: Video, cache: dict):
+def build(name: str, carphone: Video, cache: dict, tiny_model_folder):
     if name not in cache:
         directory, model = cache["_dir"], None
         if name != "interp":
@@ -109,8 +91,8 @@ METHODS = [pytest.param(n, marks=() if n == "interp" else pytest.mark.slow) for 
 
 
 @pytest.fixture(params=METHODS)
-def stream(request, carphone, built):
-    entry = build(request.param, carphone, built)
+def stream(request, carphone, built, tiny_model_folder):
+    entry = build(request.param, carphone, built, tiny_model_folder)
     if isinstance(entry, str):
         pytest.skip(entry)
     return request.param, *entry

@@ -58,3 +58,32 @@ def test_oversized_avif_keyframe_is_refused_from_its_header(bombs):
     result = check_bomb(bombs[name])
     assert "AVIF keyframe is 2048x2048" in result["message"]
     assert result["traced_peak_mb"] < 2048 * 2048 * 3 / 2**20 / 4  # the picture was never decoded
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["flowib", "multic", "hybrid"])
+def test_mutated_sections_of_learned_methods_raise_only_genvc_errors(name, tiny_model_folder, tmp_path):
+    """The clip sections (h, conditions, config) of the generative methods, mutated and decoded on a tiny model."""
+    import numpy as np
+
+    from genvc.errors import GenvcError
+    from genvc.methods import ClipContext, get_method
+
+    folder = tiny_model_folder(tmp_path / "model", ("flow",) if name != "flowib" else ())
+    if folder is None:
+        pytest.skip("genvc.models is not available")
+    method = get_method(name, model=folder, steps=1)
+    frames = np.random.default_rng(0).integers(0, 256, (5, 32, 32, 3), dtype=np.uint8)
+    ctx = ClipContext(frames[0], frames[-1], 5, 25.0, {"level": 2})
+    sections = method.encode(frames, ctx, None)
+    mutator, outcomes = Mutator({"unused": b""}, seed=7), collections.Counter()
+    for _ in range(60):
+        mutated = dict(sections)
+        tag = mutator.rng.choice(list(mutated))
+        mutated[tag] = mutator.bytes_op(mutated[tag])
+        try:
+            method.decode(mutated, ctx)
+            outcomes["ok"] += 1
+        except GenvcError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0
