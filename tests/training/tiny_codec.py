@@ -59,7 +59,7 @@ class GenvcModel(nn.Module):
                 "bpp": bpp}
 
     @torch.no_grad()
-    def reconstruct(self, video: torch.Tensor, conditions=None) -> torch.Tensor:
+    def reconstruct(self, video: torch.Tensor, conditions=None, stage: str = "flow") -> torch.Tensor:
         return self.decoder(torch.round(self.encoder(video))).clamp(-1, 1)
 
     def save_pretrained(self, directory) -> None:

@@ -172,13 +172,17 @@ class GenvcModel(nn.Module):
         return self.entropy.decompress(data, h_shape, condition)
 
     @torch.no_grad()
-    def reconstruct(self, video: torch.Tensor, conditions: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+    def reconstruct(self, video: torch.Tensor, conditions: dict[str, torch.Tensor] | None = None,
+                    stage: str = "flow") -> torch.Tensor:
         """Sender -> receiver on a batch (quantisation included, mu_q as z); the input keyframes are put back at both
-        ends, as the codec does with its decoded keyframes."""
+        ends, as the codec does with its decoded keyframes. `stage="vae"` measures what that stage trains: the VAE
+        alone (encode, take the mean, decode)."""
         was_training = self.training
         self.eval()
         try:
             video = video.to(self.device)
+            if stage == "vae":
+                return self.vae.decode(self.vae.encode(video)[0]).clamp(-1, 1)
             num_frames = video.shape[2]
             x = self.encode_latent(video)
             condition = self.condition_latent(video[:, :, 0], video[:, :, -1], num_frames)

@@ -1,7 +1,7 @@
 """Building the model a config names, the loss wrapper the trainer optimises, and exporting trained weights.
 
 The model contract (``genvc.models``, or any module named by ``model_module``): ``ModelConfig.from_dict``,
-``build_model(config)`` returning a module with ``training_losses(batch, stage=...)``, ``reconstruct(video)`` and
+``build_model(config)`` returning a module with ``training_losses(batch, stage=...)``, ``reconstruct(video, stage=...)`` and
 ``save_pretrained(dir)``.
 """
 

@@ -192,6 +192,8 @@ class Trainer:
         last_saved = self.resume_from if self.resume_from else None
         bar = tqdm(total=s.max_steps, initial=self.step, desc="training", unit="step",
                    disable=None if acc.is_local_main_process else True, dynamic_ncols=True)
+        if self.step == 0 and s.val_every:
+            self._validate()  # the starting point, so a log shows what training gained
         self.module.train()
         with _StopFlag() as stop:
             while self.step < s.max_steps and not self._should_stop(stop):
@@ -282,7 +284,8 @@ class Trainer:
                 for i in range(len(self.val_data)):
                     item = _to_device(torch.utils.data.default_collate([self.val_data[i]]), acc.device)
                     with acc.autocast():
-                        out = self.model.reconstruct(item["video"], conditions=item.get("conditions"))
+                        out = self.model.reconstruct(item["video"], conditions=item.get("conditions"),
+                                                     stage=self.config.stage)
                     values.append(psnr(item["video"], out))
             self.model.train()
             self.log.append({"step": self.step, "split": "val", "psnr": float(np.mean(values))})
