@@ -40,13 +40,3 @@ def _tiny_model_folder(directory: Path, modalities: tuple[str, ...]) -> str | No
     build_model(config).eval().save_pretrained(directory)
     return str(directory)
 
-
-def pytest_collection_modifyitems(config, items):
-    """`slow` tests here run only when asked for (`-m slow`), as the marker's description in pyproject says."""
-    if "slow" in (config.getoption("markexpr") or ""):
-        return
-    skip = pytest.mark.skip(reason="slow: run with -m slow")
-    here = Path(__file__).parent
-    for item in items:
-        if "slow" in item.keywords and here in Path(item.fspath).parents:
-            item.add_marker(skip)

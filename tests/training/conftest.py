@@ -20,13 +20,3 @@ def video_folder(tmp_path_factory) -> Path:
     (folder / "notes.txt").write_text("not a video")
     return folder
 
-
-def pytest_collection_modifyitems(config, items):
-    """`@pytest.mark.slow` tests of this folder run only when asked for (`-m slow`)."""
-    if "slow" in (config.getoption("-m") or ""):
-        return
-    here = Path(__file__).resolve().parent
-    skip = pytest.mark.skip(reason="slow: run with -m slow")
-    for item in items:
-        if "slow" in item.keywords and here in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(skip)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from genvc.codec import EncodeConfig, encode_file
+from genvc.errors import InputError
 from genvc.intra import codec_names
 from genvc.methods import method_names
 
@@ -31,6 +32,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    if args.frames is not None and args.frames < 1:
+        raise InputError(f"--frames must be at least 1, got {args.frames}")
     config = EncodeConfig(
         method=args.method, bpp=args.bpp, keyframe_bytes=args.keyframe_bytes, interval=args.interval,
         intra=args.intra, shot_detection=not args.no_shot_detection, model=args.model,

@@ -13,7 +13,7 @@ from genvc.intra import elementary
 from genvc.intra.base import IntraCodec
 
 # Colour conversion both ways with the same swscale settings, so encoder and decoder agree on colours.
-_SWS = ["-sws_flags", "bicubic+accurate_rnd+full_chroma_int"]
+_SWS = ["-sws_flags", "bicubic+accurate_rnd+full_chroma_int+bitexact"]
 
 
 @functools.lru_cache(maxsize=1)
