@@ -10,7 +10,7 @@ import sys
 from genvc import __version__
 from genvc.errors import GenvcError
 
-COMMANDS = ["encode", "decode", "info", "conditions", "train", "bench"]
+COMMANDS = ["encode", "decode", "info", "demo", "conditions", "train", "bench"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,8 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return int(args.run(args) or 0)
     except GenvcError as exc:
         print(f"genvc: error: {exc}", file=sys.stderr)

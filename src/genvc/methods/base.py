@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from genvc.errors import InputError
+from genvc.errors import InputError, ModelError
 
 
 @dataclass
@@ -35,8 +35,21 @@ class ClipMethod(abc.ABC):
     #: model id and weights hash written into the stream header; methods without weights use "none".
     model_id: str = "none"
 
+    #: whether the method writes sections (False: only keyframes are sent for its clips)
+    uses_bits: bool = True
+    #: whether decoding depends on weights (then the stream's model id and hash must match ours)
+    uses_model: bool = False
+
     def weights_hash(self) -> bytes:
         return bytes(8)
+
+    def check_stream(self, model_id: str, weights_hash: bytes) -> None:
+        """Refuse a stream that was coded with another model: decoding it would give garbage silently."""
+        if self.uses_model and (model_id, weights_hash) != (self.model_id, self.weights_hash()):
+            raise ModelError(
+                f"stream was coded with model {model_id!r} (weights {weights_hash.hex()}), but the loaded model "
+                f"is {self.model_id!r} (weights {self.weights_hash().hex()}); pass the right one with --model"
+            )
 
     @abc.abstractmethod
     def encode(self, frames: np.ndarray, ctx: ClipContext, budget_bytes: int | None) -> dict[int, bytes]:

@@ -1,0 +1,201 @@
+"""The encoder and decoder pipelines: video → clip plan → keyframes + per-clip sections → `.gvc`, and back.
+
+Public API: `encode(video, EncodeConfig) -> bytes`, `decode(data) -> Video`, `iter_decode(data)` (frames one at
+a time, for long videos), and the file helpers `encode_file` / `decode_file` used by the CLI.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+from tqdm import tqdm
+
+from genvc.bitstream import ClipUnit, KeyframeUnit, Stream, StreamHeader, read_stream, write_stream
+from genvc.bitstream.format import (
+    MAGIC, clip_unit_bytes, header_payload, keyframe_unit_bytes, needs_clip_unit, unit_framing,
+)
+from genvc.errors import FormatError, InputError
+from genvc.intra import codec_by_id, encode_to_budget, get_codec
+from genvc.intra.base import decode_keyframe
+from genvc.io import Video, read_video, write_video
+from genvc.io.video import check_size
+from genvc.methods.base import ClipContext, ClipMethod, get_method, method_name_for_id
+from genvc.segment import plan_clips, shot_probabilities
+from genvc.utils.atomic import write_bytes_atomic
+
+
+@dataclass
+class EncodeConfig:
+    method: str = "interp"
+    bpp: float | None = None  # target for the whole file; None: keyframe_bytes or the codec's default quality
+    keyframe_bytes: int | None = None
+    interval: int = 45
+    intra: str = "av1"
+    shot_detection: bool = True
+    model: str | None = None  # model folder for learned methods; None: the embedded default
+    method_options: dict = field(default_factory=dict)  # e.g. {"level": 2, "text": "..."} for multic
+    progress: bool = False
+
+    def validate(self) -> None:
+        if self.bpp is not None and self.keyframe_bytes is not None:
+            raise InputError("give either a target bpp or keyframe bytes, not both")
+        if self.bpp is not None and not 0 < self.bpp <= 24:
+            raise InputError(f"bpp must be in (0, 24], got {self.bpp}")
+        if self.keyframe_bytes is not None and self.keyframe_bytes < 16:
+            raise InputError(f"keyframe bytes must be at least 16, got {self.keyframe_bytes}")
+        if self.interval < 1:
+            raise InputError(f"interval must be at least 1 frame, got {self.interval}")
+
+
+def _make_method(name: str, model: str | None) -> ClipMethod:
+    return get_method(name, model=model)
+
+
+def encode(video: Video, config: EncodeConfig | None = None) -> bytes:
+    """Encode a whole video to `.gvc` bytes."""
+    config = config or EncodeConfig()
+    config.validate()
+    check_size(video.width, video.height)
+    method = _make_method(config.method, config.model)
+    intra = get_codec(config.intra)
+    frames = video.frames
+
+    probs = shot_probabilities(frames, progress=config.progress) if config.shot_detection else None
+    plan = plan_clips(probs, video.num_frames, interval=config.interval)
+    header = StreamHeader(video.width, video.height, video.fps, video.num_frames, plan,
+                          method.model_id, method.weights_hash())
+    keyframe_ids = plan.keyframes
+    fps = float(video.fps)
+
+    # Side bytes (h, conditions) are measured first against the original keyframes, so the keyframes get
+    # exactly what is left of the budget; the sections are then coded for real against the decoded keyframes.
+    side_bytes = config.method_options.get("side_bytes")  # per-clip hint; None: the method's default
+    remaining = None
+    if config.bpp is not None:
+        header_bytes = len(MAGIC) + 1 + len(header_payload(header)) + unit_framing(len(header_payload(header)))
+        remaining = config.bpp * video.num_pixels / 8 - header_bytes
+        for index, clip in enumerate(plan.clips):
+            if needs_clip_unit(clip):
+                ctx = ClipContext(frames[clip.start], frames[clip.end], clip.num_frames, fps, config.method_options)
+                sections = method.encode(frames[clip.start:clip.end + 1], ctx, side_bytes) if method.uses_bits else {}
+                remaining -= clip_unit_bytes(index, sections)
+
+    keyframes, decoded = {}, {}
+    bar = tqdm(total=len(keyframe_ids) + len(plan.clips), desc="encode", unit="unit", disable=not config.progress)
+    for n, index in enumerate(keyframe_ids):
+        budget = config.keyframe_bytes
+        if remaining is not None:  # an even share of what is left; what one keyframe leaves over goes on
+            share = int(remaining / (len(keyframe_ids) - n))
+            budget = max(16, share - (keyframe_unit_bytes(index, share) - share))
+        coded = encode_to_budget(intra, frames[index], budget)
+        keyframes[index] = KeyframeUnit(index, coded.codec_id, coded.data, coded.scale_log2)
+        decoded[index] = decode_keyframe(intra, coded.data, video.width, video.height, coded.scale_log2)
+        if remaining is not None:
+            remaining -= keyframe_unit_bytes(index, len(coded.data))
+        bar.update()
+
+    clip_units = []
+    for index, clip in enumerate(plan.clips):
+        if needs_clip_unit(clip):
+            ctx = ClipContext(decoded[clip.start], decoded[clip.end], clip.num_frames, fps, config.method_options)
+            sections = method.encode(frames[clip.start:clip.end + 1], ctx, side_bytes)
+            clip_units.append(ClipUnit(index, method.method_id, sections))
+        bar.update()
+    bar.close()
+    return write_stream(Stream(header, [keyframes[i] for i in keyframe_ids], clip_units))
+
+
+def iter_decode(data: bytes, model: str | None = None, progress: bool = False
+                ) -> tuple[StreamHeader, Iterator[np.ndarray]]:
+    """Parse `data` (all checks happen here, before any frame is produced) and return the header and a lazy
+    iterator over decoded frames in display order."""
+    stream = read_stream(data)
+    header = stream.header
+    methods: dict[int, ClipMethod] = {}
+    for unit in stream.clips:
+        if unit.method_id not in methods:
+            name = method_name_for_id(unit.method_id)
+            if name is None:
+                raise FormatError(f"clip {unit.clip_index} uses unknown method id {unit.method_id}")
+            methods[unit.method_id] = _make_method(name, model)
+    for method in methods.values():
+        method.check_stream(header.model_id, header.weights_hash)
+    codecs = {k.codec_id: codec_by_id(k.codec_id) for k in stream.keyframes}
+
+    def frames() -> Iterator[np.ndarray]:
+        decoded: dict[int, np.ndarray] = {}
+        emitted = -1
+        fps = float(header.fps)
+        bar = tqdm(total=header.num_frames, desc="decode", unit="frame", disable=not progress)
+        for index, clip in enumerate(header.plan.clips):
+            for key in (clip.start, clip.end):
+                if key not in decoded:
+                    unit = stream.keyframe(key)
+                    decoded[key] = decode_keyframe(codecs[unit.codec_id], unit.data, header.width, header.height,
+                                                   unit.scale_log2)
+            unit = stream.clip_unit(index)
+            if unit is None:
+                clip_frames = [decoded[i] for i in sorted({clip.start, clip.end})]
+            else:
+                ctx = ClipContext(decoded[clip.start], decoded[clip.end], clip.num_frames, fps)
+                clip_frames = methods[unit.method_id].decode(unit.sections, ctx)
+                if clip_frames.shape != (clip.num_frames, header.height, header.width, 3):
+                    raise FormatError(f"clip {index} decoded to shape {clip_frames.shape}")
+            for offset, frame in enumerate(clip_frames):
+                if clip.start + offset > emitted:
+                    emitted = clip.start + offset
+                    bar.update()
+                    yield frame
+            # Keyframes before this clip's end are never needed again.
+            decoded = {k: v for k, v in decoded.items() if k >= clip.end}
+        bar.close()
+
+    return header, frames()
+
+
+def decode(data: bytes, model: str | None = None, progress: bool = False) -> Video:
+    header, frames = iter_decode(data, model=model, progress=progress)
+    return Video(np.stack(list(frames)), header.fps)
+
+
+@dataclass
+class EncodeResult:
+    path: str
+    num_bytes: int
+    num_frames: int
+    width: int
+    height: int
+
+    @property
+    def bpp(self) -> float:
+        return self.num_bytes * 8 / (self.num_frames * self.width * self.height)
+
+
+def encode_file(input_path: str | os.PathLike, output_path: str | os.PathLike, config: EncodeConfig,
+                max_frames: int | None = None) -> EncodeResult:
+    video = read_video(input_path, max_frames=max_frames)
+    data = encode(video, config)
+    write_bytes_atomic(output_path, data)
+    return EncodeResult(str(output_path), len(data), video.num_frames, video.width, video.height)
+
+
+def read_gvc(path: str | os.PathLike) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise InputError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"is a directory: {path}") from None
+    except PermissionError:
+        raise InputError(f"cannot read: {path}") from None
+
+
+def decode_file(input_path: str | os.PathLike, output_path: str | os.PathLike, model: str | None = None,
+                lossless: bool = False, progress: bool = False) -> StreamHeader:
+    header, frames = iter_decode(read_gvc(input_path), model=model, progress=progress)
+    write_video(output_path, frames, header.fps, lossless=lossless)
+    return header

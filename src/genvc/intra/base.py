@@ -1,0 +1,129 @@
+"""The intra-codec interface, the registry, and the byte-budget search shared by all codecs."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from genvc.errors import FormatError, InputError
+
+# Keyframes are padded to a multiple of this (AV1/VVC want whole 8×8 blocks) and cropped after decoding.
+BLOCK = 8
+
+
+@dataclass
+class EncodedImage:
+    data: bytes
+    codec_id: int
+    scale_log2: int  # coded at 1 / 2**scale_log2 of the frame size, upsampled at the decoder
+    quality: int
+
+
+class IntraCodec(abc.ABC):
+    name: str
+    codec_id: int
+    #: quality parameters, best first: a larger index gives fewer bytes (monotone for the budget search).
+    qualities: range
+
+    @abc.abstractmethod
+    def encode(self, image: np.ndarray, quality: int) -> bytes:
+        """Code an H×W×3 uint8 image whose sides are multiples of BLOCK."""
+
+    @abc.abstractmethod
+    def decode(self, data: bytes, width: int, height: int) -> np.ndarray:
+        """Decode to H×W×3 uint8 of exactly the padded size it was coded at; FormatError if it cannot."""
+
+    @property
+    def default_quality(self) -> int:
+        return self.qualities[len(self.qualities) // 3]
+
+
+def scaled_size(width: int, height: int, scale_log2: int) -> tuple[int, int]:
+    return max(BLOCK, round(width / (1 << scale_log2))), max(BLOCK, round(height / (1 << scale_log2)))
+
+
+def _pad(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    ph, pw = -h % BLOCK, -w % BLOCK
+    return np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="edge") if ph or pw else image
+
+
+def prepare(image: np.ndarray, scale_log2: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    if scale_log2:
+        sw, sh = scaled_size(w, h, scale_log2)
+        image = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
+    return _pad(np.ascontiguousarray(image))
+
+
+def decode_keyframe(codec: "IntraCodec", data: bytes, width: int, height: int, scale_log2: int) -> np.ndarray:
+    """Decode a keyframe coded by `encode_to_budget` back to width×height."""
+    sw, sh = scaled_size(width, height, scale_log2)
+    padded = codec.decode(data, sw + (-sw % BLOCK), sh + (-sh % BLOCK))
+    image = padded[:sh, :sw]
+    if scale_log2:
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(image)
+
+
+def encode_to_budget(codec: IntraCodec, image: np.ndarray, max_bytes: int | None,
+                     max_scale_log2: int = 2) -> EncodedImage:
+    """The best quality that fits `max_bytes` (binary search over the codec's quality range).
+
+    When even the lowest quality at full size does not fit, the keyframe is coded at 1/2 then 1/4 size
+    (upsampled at the decoder): at these budgets a smaller, cleaner picture beats a blocky full-size one.
+    If nothing fits, the smallest encoding is returned; the caller sees its size.
+    """
+    if max_bytes is None:
+        q = codec.default_quality
+        return EncodedImage(codec.encode(prepare(image, 0), q), codec.codec_id, 0, q)
+    if max_bytes < 1:
+        raise InputError(f"keyframe budget must be positive, got {max_bytes} bytes")
+    smallest = None
+    for scale_log2 in range(max_scale_log2 + 1):
+        prepared = prepare(image, scale_log2)
+        qs = codec.qualities
+        lo, hi, best = 0, len(qs) - 1, None
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            data = codec.encode(prepared, qs[mid])
+            if len(data) <= max_bytes:
+                best, hi = EncodedImage(data, codec.codec_id, scale_log2, qs[mid]), mid - 1
+            else:
+                lo = mid + 1
+                if smallest is None or len(data) < len(smallest.data):
+                    smallest = EncodedImage(data, codec.codec_id, scale_log2, qs[mid])
+        if best is not None:
+            return best
+    return smallest
+
+
+_CODECS: dict[str, str] = {
+    "av1": "genvc.intra.ffmpeg_codecs:AV1Intra",
+    "vvc": "genvc.intra.ffmpeg_codecs:VVCIntra",
+    "avif": "genvc.intra.avif:AVIFCodec",
+}
+
+
+def codec_names() -> list[str]:
+    return list(_CODECS)
+
+
+def get_codec(name: str) -> IntraCodec:
+    import importlib
+
+    if name not in _CODECS:
+        raise InputError(f"unknown intra codec {name!r}; choose one of: {', '.join(_CODECS)}")
+    module, cls = _CODECS[name].split(":")
+    return getattr(importlib.import_module(module), cls)()
+
+
+def codec_by_id(codec_id: int) -> IntraCodec:
+    for name in _CODECS:
+        codec = get_codec(name)
+        if codec.codec_id == codec_id:
+            return codec
+    raise FormatError(f"unknown keyframe codec id {codec_id}")

@@ -1,0 +1,78 @@
+"""AV1 intra (libaom, still-picture mode) and VVC intra (libvvenc, 10-bit) through the static ffmpeg of
+imageio-ffmpeg, decoding with dav1d / ffmpeg's native VVC decoder. Only elementary-stream payload is kept."""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+
+import numpy as np
+
+from genvc.errors import FormatError, GenvcError
+from genvc.intra import elementary
+from genvc.intra.base import IntraCodec
+
+# Colour conversion both ways with the same swscale settings, so encoder and decoder agree on colours.
+_SWS = ["-sws_flags", "bicubic+accurate_rnd+full_chroma_int"]
+
+
+@functools.lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def run_ffmpeg(args: list[str], stdin: bytes, what: str) -> bytes:
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-threads", "1", *args]
+    try:
+        result = subprocess.run(cmd, input=stdin, capture_output=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        raise GenvcError(f"ffmpeg timed out during {what}") from None
+    if result.returncode != 0 or not result.stdout:
+        raise FormatError(f"ffmpeg failed during {what}: {result.stderr.decode(errors='replace').strip()[-300:]}")
+    return result.stdout
+
+
+def _raw_input(width: int, height: int) -> list[str]:
+    return ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-i", "pipe:0", *_SWS]
+
+
+def _decode_to_rgb(fmt: str, data: bytes, width: int, height: int, what: str) -> np.ndarray:
+    out = run_ffmpeg(["-f", fmt, "-i", "pipe:0", *_SWS, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                      "pipe:1"], data, what)
+    if len(out) != width * height * 3:
+        raise FormatError(f"{what}: decoded {len(out)} bytes, expected a {width}x{height} image")
+    return np.frombuffer(out, np.uint8).reshape(height, width, 3).copy()
+
+
+class AV1Intra(IntraCodec):
+    name = "av1"
+    codec_id = 1
+    qualities = range(0, 64)  # libaom crf
+
+    def encode(self, image: np.ndarray, quality: int) -> bytes:
+        h, w = image.shape[:2]
+        obus = run_ffmpeg([*_raw_input(w, h), "-frames:v", "1", "-pix_fmt", "yuv420p", "-c:v", "libaom-av1",
+                           "-still-picture", "1", "-cpu-used", "6", "-crf", str(quality), "-b:v", "0",
+                           "-f", "obu", "pipe:1"], image.tobytes(), "AV1 intra encoding")
+        return elementary.strip_av1(obus)
+
+    def decode(self, data: bytes, width: int, height: int) -> np.ndarray:
+        return _decode_to_rgb("obu", elementary.restore_av1(data), width, height, "AV1 keyframe decoding")
+
+
+class VVCIntra(IntraCodec):
+    name = "vvc"
+    codec_id = 2
+    qualities = range(0, 64)  # vvenc QP
+
+    def encode(self, image: np.ndarray, quality: int) -> bytes:
+        h, w = image.shape[:2]
+        annexb = run_ffmpeg([*_raw_input(w, h), "-frames:v", "1", "-pix_fmt", "yuv420p10le", "-c:v", "libvvenc",
+                             "-preset", "faster", "-qp", str(quality), "-qpa", "0", "-f", "vvc", "pipe:1"],
+                            image.tobytes(), "VVC intra encoding")
+        return elementary.strip_vvc(annexb)
+
+    def decode(self, data: bytes, width: int, height: int) -> np.ndarray:
+        return _decode_to_rgb("vvc", elementary.restore_vvc(data), width, height, "VVC keyframe decoding")

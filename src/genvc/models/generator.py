@@ -1,0 +1,91 @@
+"""The generator p_theta: a first/last-frame-conditioned flow transformer (diffusers `WanTransformer3DModel`).
+
+Input channels, in this order: x_t (16) | keyframe mask (4) | keyframe condition latents (16) — Wan FLF2V's
+36-channel layout — then z (16, standard-path ablation only) and the Multi-C modality latents (16 each). With
+pretrained Wan weights the patch embedding is widened with zero-initialised input channels for the extras, so the
+pretrained model's function is unchanged at the start of fine-tuning.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from genvc.errors import ModelError
+from genvc.models.config import GeneratorConfig
+
+WAN_CONDITION_CHANNELS = 16 + 4 + 16
+
+
+def _widen_patch_embedding(conv: nn.Conv3d, in_channels: int) -> nn.Conv3d:
+    wider = nn.Conv3d(in_channels, conv.out_channels, conv.kernel_size, conv.stride, dtype=conv.weight.dtype,
+                      device=conv.weight.device)
+    with torch.no_grad():
+        wider.weight.zero_()
+        wider.weight[:, : conv.in_channels] = conv.weight
+        wider.bias.copy_(conv.bias)
+    return wider
+
+
+class FlowGenerator(nn.Module):
+    def __init__(self, config: GeneratorConfig, in_channels: int, latent_channels: int = 16):
+        super().__init__()
+        if config.kind != "wan":
+            raise ModelError(f"unknown generator kind {config.kind!r}; only 'wan' (WanTransformer3DModel) exists")
+        from diffusers import WanTransformer3DModel
+
+        self.pretrained = bool(config.pretrained)
+        if self.pretrained:
+            try:
+                model = WanTransformer3DModel.from_pretrained(config.pretrained, subfolder="transformer")
+            except (OSError, ValueError) as exc:
+                raise ModelError(f"cannot load the Wan transformer from {config.pretrained!r}: {exc}") from exc
+        else:
+            model = WanTransformer3DModel(
+                **{**config.transformer_config, "in_channels": in_channels, "out_channels": latent_channels}
+            )
+        base_in = model.config.in_channels
+        if base_in > in_channels:
+            raise ModelError(f"transformer takes {base_in} input channels but the model feeds only {in_channels}")
+        self.widened = base_in < in_channels
+        if self.widened:
+            model.patch_embedding = _widen_patch_embedding(model.patch_embedding, in_channels)
+        self.transformer = model
+        text_dim = model.config.text_dim
+        text = torch.zeros(1, config.text_tokens, text_dim)
+        if self.pretrained:
+            # Real weights: a fixed text embedding (zeros ~ an empty umT5 prompt padded with zeros); users may load
+            # real prompt embeddings into this buffer.
+            self.register_buffer("text_embedding", text)
+        else:
+            self.text_embedding = nn.Parameter(text.normal_(std=0.02))
+        self.image_dim = model.config.image_dim
+        if config.gradient_checkpointing:
+            model.enable_gradient_checkpointing()
+        if config.lora:
+            self.add_lora(config.lora_rank, config.lora_alpha, config.lora_targets)
+
+    def add_lora(self, rank: int, alpha: int, targets: tuple[str, ...]) -> None:
+        """Freeze the transformer and add peft LoRA adapters; a widened patch embedding stays trainable."""
+        from peft import LoraConfig, inject_adapter_in_model
+
+        self.transformer.requires_grad_(False)
+        inject_adapter_in_model(LoraConfig(r=rank, lora_alpha=alpha, target_modules=list(targets)), self.transformer)
+        if self.widened:
+            self.transformer.patch_embedding.requires_grad_(True)
+        if isinstance(self.text_embedding, nn.Parameter):
+            self.text_embedding.requires_grad_(False)
+
+    def forward(self, hidden_states: torch.Tensor, t: torch.Tensor,
+                image_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        """Velocity at flow time t in [0, 1] (B,), given the channel-concatenated inputs (B x C_in x T' x H' x W')."""
+        if self.image_dim is not None and image_embeds is None:
+            raise ModelError("this Wan transformer expects CLIP image embeddings (image_dim is set); "
+                             "use a config with image_dim=None or pass image_embeds")
+        dtype = self.transformer.patch_embedding.weight.dtype
+        text = self.text_embedding.expand(hidden_states.shape[0], -1, -1).to(dtype)
+        out = self.transformer(
+            hidden_states.to(dtype), timestep=t * 1000.0, encoder_hidden_states=text,
+            encoder_hidden_states_image=image_embeds, return_dict=False,
+        )[0]
+        return out.float()

@@ -1,0 +1,246 @@
+"""`GenvcModel`: VAE + compressor q_phi + prior + entropy model + flow generator (+ Multi-C conditioner).
+
+Training stages (`training_losses(batch, stage=...)`):
+- "vae": only the small VAE learns (reconstruction MSE + `vae.kl_weight` * KL to N(0, I)); other losses report 0.
+- "flow" (default): the VAE is frozen (run without grad); compressor, entropy model, generator and modality
+  embeddings learn with flow-matching MSE + beta * KL(q || p) (+ `rate_weight` * bits of h per latent element),
+  plus a term that fits the entropy model to the (detached) h. Use `trainable_parameters(stage)` for the optimizer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import safetensors.torch
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genvc.errors import ModelError
+from genvc.models.compressor import Compressor
+from genvc.models.conditioning import ModalityConditioner, keyframe_mask
+from genvc.models.config import ModelConfig
+from genvc.models.entropy import GaussianEntropyModel, bf16_bytes, bf16_from_bytes, bf16_round
+from genvc.models.flow import euler_sample, interpolate, target_velocity
+from genvc.models.generator import WAN_CONDITION_CHANNELS, FlowGenerator
+from genvc.models.prior import conditional_prior, gaussian_kl
+from genvc.models.vae import build_vae
+from genvc.utils.atomic import write_bytes_atomic
+
+STAGES = ("vae", "flow")
+
+
+class GenvcModel(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.vae = build_vae(config.vae)
+        c = config.vae.latent_channels
+        self.compressor = Compressor(config.compressor, c)
+        self.entropy = None
+        if config.entropy.coding == "entropy":
+            self.entropy = GaussianEntropyModel(config.entropy, config.compressor.h_channels, c,
+                                                self.compressor.total_stride)
+        self.conditioner = ModalityConditioner(config.modalities, c, config.modality_dropout, config.role_embeddings)
+        in_channels = WAN_CONDITION_CHANNELS + (c if config.path == "noise" else 0) + self.conditioner.out_channels
+        self.generator = FlowGenerator(config.generator, in_channels, c)
+
+    @property
+    def model_id(self) -> str:
+        return self.config.name
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    # -- building blocks shared by training, `reconstruct` and the codec methods --------------------------------
+    @torch.no_grad()
+    def encode_latent(self, video: torch.Tensor) -> torch.Tensor:
+        return self.vae.encode(video)[0]
+
+    @torch.no_grad()
+    def condition_latent(self, first: torch.Tensor, last: torch.Tensor, num_frames: int) -> torch.Tensor:
+        """VAE(first, zeros, last) for keyframes B x 3 x H x W: the generator's condition, the prior mean and the
+        entropy model's context. Both codec sides compute it from the *decoded* keyframes."""
+        video = first.new_zeros(first.shape[0], 3, num_frames, *first.shape[2:])
+        video[:, :, 0], video[:, :, -1] = first, last
+        return self.vae.encode(video)[0]
+
+    @torch.no_grad()
+    def modality_latents(self, conditions: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor]:
+        return {name: self.vae.encode(video)[0] for name, video in (conditions or {}).items()}
+
+    def quantize_h(self, h: torch.Tensor, condition: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(h_hat, bits per clip) in the configured coding mode."""
+        if self.entropy is None:
+            return bf16_round(h), torch.full((h.shape[0],), 16.0 * h[0].numel(), device=h.device)
+        return self.entropy.quantize(h, condition), self.entropy.rate_bits(h, condition)
+
+    def generator_inputs(self, x_t, condition, num_frames, z=None, modality_latents=None) -> torch.Tensor:
+        mask = keyframe_mask(num_frames, tuple(condition.shape), self.vae.temporal_factor).to(condition)
+        parts = [x_t, mask, condition]
+        if self.config.path == "noise":
+            parts.append(z)
+        parts.append(self.conditioner(modality_latents or {}, like=condition))
+        return torch.cat(parts, dim=1)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, condition: torch.Tensor, num_frames: int,
+                 modality_latents: dict[str, torch.Tensor] | None = None, steps: int | None = None,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """Latent of the clip from code z (= mu_q) by Euler steps from t=1 to t=0; then VAE-decoded video."""
+        steps = steps or self.config.sampling_steps
+        if self.config.path == "reformed":
+            source = z
+        else:
+            source = torch.randn(z.shape, generator=generator, device=z.device)
+
+        def velocity(x_t, t):
+            return self.generator(self.generator_inputs(x_t, condition, num_frames, z, modality_latents), t)
+
+        latent = euler_sample(velocity, source, steps)
+        return self.vae.decode(latent)
+
+    # -- training ------------------------------------------------------------------------------------------------
+    def trainable_parameters(self, stage: str = "flow") -> list[nn.Parameter]:
+        if stage not in STAGES:
+            raise ModelError(f"unknown training stage {stage!r}; expected one of {STAGES}")
+        modules = [self.vae] if stage == "vae" else [self.compressor, self.entropy, self.conditioner, self.generator]
+        return [p for m in modules if m is not None for p in m.parameters() if p.requires_grad]
+
+    def training_losses(self, batch: dict, stage: str = "flow") -> dict[str, torch.Tensor]:
+        video = batch["video"].to(self.device)
+        if stage == "vae":
+            return self._vae_losses(video)
+        if stage != "flow":
+            raise ModelError(f"unknown training stage {stage!r}; expected one of {STAGES}")
+        num_frames = video.shape[2]
+        with torch.no_grad():
+            x = self.vae.encode(video)[0]
+            mu_p, sigma_p = conditional_prior(self.vae, video, self.config.prior_min_sigma)
+            modalities = self.modality_latents(batch.get("conditions"))
+        condition = mu_p  # == VAE(first, zeros, last)
+        h = self.compressor.down(x)
+        h_hat, rate_bits = self.quantize_h(h, condition)
+        mu_q, sigma_q = self.compressor.up(h_hat, tuple(x.shape[2:]))
+        if self.config.prior == "standard":
+            mu_p, sigma_p = torch.zeros_like(mu_q), torch.ones_like(sigma_q)
+        kl = gaussian_kl(mu_q, sigma_q, mu_p, sigma_p).mean()
+        z = mu_q + sigma_q * torch.randn_like(mu_q)
+        if self.config.h_dropout > 0:
+            dropped = torch.rand(z.shape[0], device=z.device) < self.config.h_dropout
+            z = torch.where(dropped.view(-1, 1, 1, 1, 1), condition, z)
+        source = z if self.config.path == "reformed" else torch.randn_like(x)
+        t = torch.rand(x.shape[0], device=x.device)
+        x_t = interpolate(x, source, t)
+        velocity = self.generator(self.generator_inputs(x_t, condition, num_frames, z, modalities), t)
+        flow_mse = F.mse_loss(velocity, target_velocity(x, source))
+        loss = flow_mse + self.config.beta * kl
+        latent_elements = x[0].numel()
+        if self.entropy is not None:
+            loss = loss + self.config.rate_weight * rate_bits.mean() / latent_elements
+            # fits the probability model to h without pushing the compressor (CompressAI's separate-likelihood idea)
+            loss = loss + self.entropy.rate_bits(h.detach(), condition).mean() / latent_elements
+        pixels = num_frames * video.shape[3] * video.shape[4]
+        return {"loss": loss, "flow_mse": flow_mse.detach(), "kl": kl.detach(),
+                "rate_bits": rate_bits.detach().mean(), "bpp": rate_bits.detach().mean() / pixels}
+
+    def _vae_losses(self, video: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.config.vae.kind != "small":
+            raise ModelError("stage='vae' trains our small VAE only; the Wan VAE is used as pretrained")
+        mean, logvar = self.vae.encode(video)
+        latent = mean + (0.5 * logvar).exp() * torch.randn_like(mean)
+        recon_mse = F.mse_loss(self.vae.decode(latent), video)
+        kl = gaussian_kl(mean, (0.5 * logvar).exp(), torch.zeros_like(mean), torch.ones_like(mean)).mean()
+        zero = video.new_zeros(())
+        return {"loss": recon_mse + self.config.vae.kl_weight * kl, "recon_mse": recon_mse.detach(),
+                "flow_mse": zero, "kl": kl.detach(), "rate_bits": zero, "bpp": zero}
+
+    # -- the whole codec path on tensors ---------------------------------------------------------------------------
+    def compress_h(self, latent: torch.Tensor, condition: torch.Tensor) -> bytes:
+        h = self.compressor.down(latent)
+        if self.entropy is None:
+            return bf16_bytes(h)
+        return self.entropy.compress(h, condition)
+
+    def decompress_h(self, data: bytes, latent_shape: tuple[int, int, int], condition: torch.Tensor) -> torch.Tensor:
+        h_shape = (1, self.config.compressor.h_channels, *self.compressor.h_shape(latent_shape))
+        if self.entropy is None:
+            return bf16_from_bytes(data, h_shape).to(condition.device)
+        return self.entropy.decompress(data, h_shape, condition)
+
+    @torch.no_grad()
+    def reconstruct(self, video: torch.Tensor, conditions: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """Sender -> receiver on a batch (quantisation included, mu_q as z); the input keyframes are put back at both
+        ends, as the codec does with its decoded keyframes."""
+        was_training = self.training
+        self.eval()
+        try:
+            video = video.to(self.device)
+            num_frames = video.shape[2]
+            x = self.encode_latent(video)
+            condition = self.condition_latent(video[:, :, 0], video[:, :, -1], num_frames)
+            h_hat, _ = self.quantize_h(self.compressor.down(x), condition)
+            mu_q, _ = self.compressor.up(h_hat, tuple(x.shape[2:]))
+            out = self.generate(mu_q, condition, num_frames, self.modality_latents(conditions))
+            out = out.clamp(-1, 1)
+            out[:, :, 0], out[:, :, -1] = video[:, :, 0], video[:, :, -1]
+            return out
+        finally:
+            self.train(was_training)
+
+    # -- persistence ---------------------------------------------------------------------------------------------
+    def _external_prefixes(self) -> tuple[str, ...]:
+        """State-dict keys that come from pretrained files named in the config, not from our weights file."""
+        prefixes = []
+        if self.config.vae.kind == "wan" and self.config.vae.pretrained:
+            prefixes.append("vae.")
+        if self.generator.pretrained:
+            prefixes.append("generator.transformer.")
+        return tuple(prefixes)
+
+    def _is_saved(self, key: str) -> bool:
+        if not key.startswith(self._external_prefixes()):
+            return True
+        return "lora_" in key or (self.generator.widened and key.startswith("generator.transformer.patch_embedding."))
+
+    def saved_state_dict(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if self._is_saved(k)}
+
+    def weights_bytes(self) -> bytes:
+        return safetensors.torch.save(self.saved_state_dict(), metadata={"model_id": self.model_id})
+
+    def weights_hash(self) -> bytes:
+        """8 bytes of sha256 over the safetensors bytes; written into streams so a mismatched model is refused."""
+        return hashlib.sha256(self.weights_bytes()).digest()[:8]
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(directory / "model.safetensors", self.weights_bytes())
+        write_bytes_atomic(directory / "config.json", json.dumps(self.config.to_dict(), indent=2).encode())
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> "GenvcModel":
+        directory = Path(directory)
+        try:
+            config = ModelConfig.from_dict(json.loads((directory / "config.json").read_text()))
+            state = safetensors.torch.load_file(directory / "model.safetensors")
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load a genvc model from {directory}: {exc}") from exc
+        model = build_model(config)
+        expected = {k for k in model.state_dict() if model._is_saved(k)}
+        if set(state) != expected:
+            missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
+            raise ModelError(f"weights in {directory} do not match its config (missing {missing[:3]}, extra {extra[:3]})")
+        try:
+            model.load_state_dict(state, strict=False)
+        except RuntimeError as exc:
+            raise ModelError(f"weights in {directory} do not match its config: {exc}") from exc
+        return model.eval()
+
+
+def build_model(config: ModelConfig) -> GenvcModel:
+    return GenvcModel(config)
