@@ -69,7 +69,7 @@ def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
     if len(feats_a) < 2 or len(feats_b) < 2:
         return mean_term
     sigma_a, sigma_b = np.cov(feats_a, rowvar=False), np.cov(feats_b, rowvar=False)
-    root, _ = scipy.linalg.sqrtm(sigma_a @ sigma_b, disp=False)
+    root = scipy.linalg.sqrtm(sigma_a @ sigma_b)
     return float(np.real(mean_term + np.trace(sigma_a + sigma_b - 2.0 * root)))
 
 
