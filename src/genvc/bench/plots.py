@@ -15,6 +15,12 @@ LABELS = {"psnr_y": "PSNR-Y (dB)", "psnr_yuv": "PSNR-YUV (6Y+U+V)/8 (dB)", "psnr
           "msssim_y": "MS-SSIM (Y)", "ssim_y": "SSIM (Y)", "msssim_rgb": "MS-SSIM (RGB)", "vmaf": "VMAF",
           "lpips": "LPIPS (lower is better)", "fvd": "FVD (lower is better)"}
 MARKERS = "osD^v<>P*X"
+# One colour and marker per codec in every plot, so curves can be compared across plots at a glance.
+CODEC_ORDER = ("genvc", "x264", "x265", "svtav1", "aom", "vvenc")
+
+
+def _style_index(codec: str, others: list[str]) -> int:
+    return CODEC_ORDER.index(codec) if codec in CODEC_ORDER else len(CODEC_ORDER) + others.index(codec)
 
 
 def plot_rd(points: list[Point], video: str, metric: str, path: Path) -> bool:
@@ -23,17 +29,23 @@ def plot_rd(points: list[Point], video: str, metric: str, path: Path) -> bool:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     mine = [p for p in points if p.video == video and p.metrics.get(metric) is not None
             and np.isfinite(p.metrics[metric])]
     if not mine:
         return False
     fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=110)
-    for i, codec in enumerate(sorted({p.codec for p in mine})):
+    codecs = sorted({p.codec for p in mine}, key=lambda c: (c not in CODEC_ORDER, CODEC_ORDER.index(c)
+                                                             if c in CODEC_ORDER else 0, c))
+    others = [c for c in codecs if c not in CODEC_ORDER]
+    for codec in codecs:
+        i = _style_index(codec, others)
         curve = sorted((p for p in mine if p.codec == codec), key=lambda p: p.bpp)
         x = [p.bpp for p in curve]
         y = [p.metrics[metric] for p in curve]
-        line, = ax.plot(x, y, marker=MARKERS[i % len(MARKERS)], label=codec, linewidth=1.6, markersize=6)
+        line, = ax.plot(x, y, marker=MARKERS[i % len(MARKERS)], label=codec, markersize=6, color=f"C{i % 10}",
+                        linewidth=2.4 if codec == "genvc" else 1.4)
         floors = [p for p in curve if not p.reached]
         if floors:  # hollow markers: the codec could not get down to the target rate
             ax.plot([p.bpp for p in floors], [p.metrics[metric] for p in floors], linestyle="none",
@@ -44,6 +56,7 @@ def plot_rd(points: list[Point], video: str, metric: str, path: Path) -> bool:
     ax.set_xscale("log")
     ax.set_xticks(targets)
     ax.set_xticklabels([f"{t:g}" for t in targets])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("bits per pixel (actual)")
     ax.set_ylabel(LABELS.get(metric, metric))
     if metric in LOWER_IS_BETTER:
