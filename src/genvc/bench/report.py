@@ -95,6 +95,10 @@ def write_report(store: ResultStore, points: list[Point], anchor: str, notes: li
         p0 = mine[0]
         body.append(f"<h2>{html.escape(video)} — {p0.width}×{p0.height}, {p0.frames} frames</h2>")
         body.append(_points_table(mine))
+        floors = sorted({(p.codec, p.bpp, p.q) for p in mine if not p.reached})
+        if floors:
+            text = ", ".join(f"{c} {b:.5f} bpp" + (f" (q {q})" if q is not None else "") for c, b, q in floors)
+            body.append(f"<p class='note'>Floors (lowest rate reached, target not reachable): {html.escape(text)}</p>")
         body.append(f"<h3>BD-rate vs {html.escape(anchor)}</h3>" + _bd_table(table, video, anchor))
         images = [_img(path, f"{v} {m}") for (v, m), path in plots.items() if v == video]
         body.append("<h3>RD curves</h3><div class='plots'>" + "".join(images) + "</div>")
