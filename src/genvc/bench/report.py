@@ -89,7 +89,8 @@ def write_report(store: ResultStore, points: list[Point], anchor: str, notes: li
     body += [f"<p class='note'>{html.escape(n)}</p>" for n in notes or []]
     body.append("<p class='note'>Rates count picture data only (SEI, AUD, filler, AV1 temporal delimiters left "
                 "out; genvc counts its whole file). Rows in red: the codec's floor, it cannot reach the target. "
-                "Y/U/V metrics: BT.709 full-range conversion of the RGB frames; n/a: metric unavailable.</p>")
+                "Y/U/V metrics: BT.709 full-range conversion of the RGB frames (PSNR-Y reads ~1.3 dB below ffmpeg's psnr "
+                "filter on limited-range planes); n/a: metric unavailable.</p>")
     for video in sorted({p.video for p in points}):
         mine = [p for p in points if p.video == video]
         p0 = mine[0]
