@@ -1,0 +1,59 @@
+"""BD-rate (Bjøntegaard delta rate, %) of each codec against an anchor, per video and metric, with the
+`bjontegaard` package (pchip interpolation, as the VCEG-recommended piecewise-cubic). Negative = fewer bits for the
+same quality. Points a codec repeats (a floor reached at several targets) count once."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from genvc.bench.store import Point
+from genvc.metrics import LOWER_IS_BETTER
+
+BD_METRICS = ("psnr_y", "psnr_yuv", "msssim_y", "vmaf", "lpips")
+
+
+def rd_curve(points: list[Point], metric: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(rates, qualities) of one codec on one video, distinct rates only, finite metric values only."""
+    by_bytes = {}
+    for p in points:
+        value = p.metrics.get(metric)
+        if value is not None and np.isfinite(value):
+            by_bytes[p.bytes] = (p.bpp, -value if metric in LOWER_IS_BETTER else value)
+    if len(by_bytes) < 2:
+        return None
+    rates, quality = zip(*sorted(by_bytes.values()))
+    return np.array(rates), np.array(quality)
+
+
+def bd_rate(anchor: list[Point], test: list[Point], metric: str) -> float | None:
+    """BD-rate in percent, or None when the curves have too few points or do not overlap in quality."""
+    import bjontegaard
+
+    a, t = rd_curve(anchor, metric), rd_curve(test, metric)
+    if a is None or t is None:
+        return None
+    if min(a[1].max(), t[1].max()) <= max(a[1].min(), t[1].min()):
+        return None  # no common quality range
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = bjontegaard.bd_rate(a[0], a[1], t[0], t[1], method="pchip", require_matching_points=False)
+    except (ValueError, ZeroDivisionError, np.linalg.LinAlgError):
+        return None
+    return float(value) if np.isfinite(value) else None
+
+
+def bd_rate_table(points: list[Point], anchor: str, metrics=BD_METRICS) -> dict[str, dict[str, dict[str, float | None]]]:
+    """{video: {codec: {metric: BD-rate %}}} for every codec but the anchor."""
+    table: dict = {}
+    for video in sorted({p.video for p in points}):
+        mine = [p for p in points if p.video == video]
+        anchor_points = [p for p in mine if p.codec == anchor]
+        if not anchor_points:
+            continue
+        for codec in sorted({p.codec for p in mine} - {anchor}):
+            test = [p for p in mine if p.codec == codec]
+            table.setdefault(video, {})[codec] = {m: bd_rate(anchor_points, test, m) for m in metrics}
+    return table

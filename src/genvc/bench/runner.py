@@ -1,0 +1,158 @@
+"""Running the bench: every (video, codec, target bpp) point, each stored as soon as it is measured."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from genvc.bench.baselines import BASELINES, decode_stream, encode_frames, get_baseline
+from genvc.bench.genvc_adapter import genvc_unavailable_reason, run_genvc
+from genvc.bench.ratesearch import search_quality
+from genvc.bench.store import Point, ResultStore, point_key
+from genvc.errors import InputError
+from genvc.io import Video, read_video
+from genvc.metrics import MetricConfig, compute_metrics
+
+CROP = (240, 320)  # height, width of the side-by-side crops in the report
+
+
+@dataclass
+class BenchConfig:
+    videos: list[str]  # paths, or sample names ("bikes")
+    bpps: list[float]
+    out_dir: Path
+    codecs: list[str] = field(default_factory=lambda: ["genvc", *BASELINES])
+    frames: int | None = None
+    method: str = "interp"  # genvc's clip method
+    presets: dict[str, str] = field(default_factory=dict)  # codec → preset overriding the default
+    threads: int = 2
+    metrics: MetricConfig = field(default_factory=MetricConfig)
+
+
+def resolve_video(name: str) -> tuple[str, Path]:
+    """(display name, path) of a file path or a sample name."""
+    path = Path(name)
+    if path.is_file():
+        return path.stem, path
+    from genvc.samples import SAMPLES, sample_path
+
+    if name in SAMPLES:
+        return name, sample_path(name)
+    raise InputError(f"no such video file or sample: {name}")
+
+
+def load_video(path: Path, frames: int | None) -> Video:
+    """Read and crop to even sides, so every codec (4:2:0 ones included) codes the same pixels."""
+    video = read_video(path, max_frames=frames)
+    h, w = video.height // 2 * 2, video.width // 2 * 2
+    return Video(np.ascontiguousarray(video.frames[:, :h, :w]), video.fps)
+
+
+def center_crop(frame: np.ndarray, size: tuple[int, int] = CROP) -> np.ndarray:
+    h, w = frame.shape[:2]
+    ch, cw = min(size[0], h), min(size[1], w)
+    top, left = (h - ch) // 2, (w - cw) // 2
+    return frame[top:top + ch, left:left + cw]
+
+
+def save_crop(path: Path, frames: np.ndarray) -> None:
+    from PIL import Image
+
+    from genvc.utils.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        Image.fromarray(center_crop(frames[len(frames) // 2])).save(tmp, format="PNG")
+
+
+class Bench:
+    def __init__(self, config: BenchConfig) -> None:
+        self.config = config
+        self.store = ResultStore(config.out_dir)
+        unknown = [c for c in config.codecs if c != "genvc" and c not in BASELINES]
+        if unknown:
+            raise InputError(f"unknown codecs {unknown}; known: genvc, {', '.join(BASELINES)}")
+        self.baselines = {c: get_baseline(c) for c in config.codecs if c != "genvc"}
+        self.skipped: dict[str, str] = {}
+        if "genvc" in config.codecs and (reason := genvc_unavailable_reason()):
+            self.skipped["genvc"] = reason
+
+    def preset(self, codec: str) -> str:
+        if codec == "genvc":
+            return self.config.method
+        return self.config.presets.get(codec, self.baselines[codec].preset)
+
+    def run(self) -> list[Point]:
+        cfg = self.config
+        codecs = [c for c in cfg.codecs if c not in self.skipped]
+        videos = [resolve_video(v) for v in cfg.videos]
+        bpps = sorted(cfg.bpps)
+        with tqdm(total=len(videos) * len(codecs) * len(bpps), desc="bench", unit="point") as bar:
+            for name, path in videos:
+                video = None  # read lazily: a fully resumed video is not decoded again
+                for codec in codecs:
+                    keys = {bpp: point_key(name, codec, self.preset(codec), self._frames_tag(), bpp) for bpp in bpps}
+                    todo = [bpp for bpp in bpps if not self.store.has(keys[bpp])]
+                    bar.update(len(bpps) - len(todo))
+                    if not todo:
+                        continue
+                    if video is None:
+                        video = load_video(path, cfg.frames)
+                        save_crop(self.store.crops_dir / f"{name}__original.png", video.frames)
+                    cache: dict[int, object] = {}
+                    for bpp in todo:
+                        bar.set_postfix_str(f"{name} {codec} {bpp:g} bpp")
+                        point = self._run_point(name, video, codec, bpp, cache)
+                        save_crop(self.store.crops_dir / f"{keys[bpp]}.png", point.extra.pop("decoded"))
+                        point.extra["crop"] = f"{keys[bpp]}.png"
+                        self.store.save(keys[bpp], point)
+                        bar.update(1)
+        return self.store.load_all()
+
+    def _frames_tag(self) -> int:
+        return self.config.frames or 0
+
+    def _run_point(self, name: str, video: Video, codec: str, bpp: float, cache: dict) -> Point:
+        pixels = video.num_pixels
+        target_bytes = bpp * pixels / 8.0
+        extra: dict = {}
+        if codec == "genvc":
+            stream_dir = self.config.out_dir / "streams"
+            stream_dir.mkdir(exist_ok=True)
+            key = point_key(name, codec, self.preset(codec), self._frames_tag(), bpp)
+            run = run_genvc(video, bpp, self.config.method, stream_dir / f"{key}.gvc")
+            decoded, size, total, q = run.frames, run.size, run.size, None
+            timings = (run.encode_seconds, run.decode_seconds, run.encode_peak_mb, run.decode_peak_mb)
+            reached = size <= target_bytes
+        else:
+            baseline, preset = self.baselines[codec], self.preset(codec)
+
+            def encode(q: int):
+                if q not in cache:
+                    cache[q] = encode_frames(baseline, video.frames, video.fps, q, preset, self.config.threads)
+                return cache[q]
+
+            sizes = {q: s.bytes.picture for q, s in cache.items()}
+            result = search_quality(lambda q: encode(q).bytes.picture, target_bytes, baseline.q_min,
+                                    baseline.q_max, sizes)
+            stream = encode(result.q)
+            dec = decode_stream(baseline, stream.data, video.width, video.height, self.config.threads)
+            decoded, size, total, q, reached = dec.frames, stream.bytes.picture, stream.bytes.total, result.q, \
+                result.reached
+            timings = (stream.encode_seconds, dec.decode_seconds, stream.encode_peak_mb, dec.decode_peak_mb)
+            extra.update(search=result.trace, dropped=stream.bytes.dropped)
+        if decoded.shape != video.frames.shape:
+            raise InputError(f"{codec} decoded {decoded.shape}, expected {video.frames.shape}")
+        start = time.perf_counter()
+        metrics = compute_metrics(video.frames, decoded, video.fps, self.config.metrics)
+        metrics_s = time.perf_counter() - start
+        point = Point(video=name, codec=codec, preset=self.preset(codec), frames=video.num_frames,
+                      width=video.width, height=video.height, target_bpp=bpp, bpp=size * 8.0 / pixels,
+                      bytes=size, total_bytes=total, reached=bool(reached), q=q, metrics=metrics,
+                      encode_s=timings[0], decode_s=timings[1], metrics_s=metrics_s, encode_peak_mb=timings[2],
+                      decode_peak_mb=timings[3], extra=extra)
+        point.extra["decoded"] = decoded
+        return point

@@ -1,0 +1,90 @@
+"""All metrics of one decoded video against its original, in one flat dict. A metric whose weights or tool is
+missing is None (shown as "n/a"), never 0."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from genvc.metrics.color import rgb_to_yuv
+from genvc.metrics.psnr import frame_mse, psnr_from_mse
+from genvc.metrics.ssim import ms_ssim_per_frame, ssim_per_frame
+
+# MS-SSIM on RGB (`ms_ssim(rgb_a, rgb_b)`) is left out of the bench: it triples the metric time at 720p.
+METRICS = ("psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "ssim_y", "msssim_y", "vmaf", "lpips", "fvd")
+# Lower is better for these; every other metric is higher-is-better.
+LOWER_IS_BETTER = frozenset({"lpips", "fvd"})
+CHUNK_FRAMES = 4  # frames converted to float at a time (a 720p frame is 22 MB in float64 RGB)
+
+
+@dataclass
+class MetricConfig:
+    matrix: str = "bt709"  # Y'CbCr matrix for the Y/U/V metrics (full range, as DCVC)
+    vmaf: bool = True
+    lpips: bool = True
+    fvd: bool = True
+    threads: int = 2
+
+
+@functools.lru_cache(maxsize=1)
+def _lpips_model():
+    from genvc.metrics.lpips import load_lpips
+
+    return load_lpips()
+
+
+@functools.lru_cache(maxsize=1)
+def _i3d_model():
+    from genvc.metrics.fvd import load_i3d
+
+    return load_i3d()
+
+
+def _pixel_metrics(original: np.ndarray, decoded: np.ndarray, matrix: str) -> dict[str, float]:
+    """PSNR/SSIM/MS-SSIM from per-frame values gathered a few frames at a time."""
+    per_frame: dict[str, list[np.ndarray]] = {k: [] for k in ("y", "u", "v", "rgb", "ssim_y", "msssim_y")}
+    for i in range(0, len(original), CHUNK_FRAMES):
+        a, b = original[i:i + CHUNK_FRAMES], decoded[i:i + CHUNK_FRAMES]
+        ya, yb = rgb_to_yuv(a, matrix), rgb_to_yuv(b, matrix)
+        for c, name in enumerate(("y", "u", "v")):
+            per_frame[name].append(frame_mse(ya[..., c], yb[..., c]))
+        per_frame["rgb"].append(frame_mse(a, b))
+        per_frame["ssim_y"].append(ssim_per_frame(ya[..., 0], yb[..., 0]))
+        per_frame["msssim_y"].append(ms_ssim_per_frame(ya[..., 0], yb[..., 0]))
+    values = {k: np.concatenate(v) for k, v in per_frame.items()}
+    out = {f"psnr_{c}": psnr_from_mse(values[c]) for c in ("y", "u", "v", "rgb")}
+    out["psnr_yuv"] = (6.0 * out["psnr_y"] + out["psnr_u"] + out["psnr_v"]) / 8.0
+    out.update({k: float(values[k].mean()) for k in ("ssim_y", "msssim_y")})
+    return out
+
+
+def compute_metrics(original: np.ndarray, decoded: np.ndarray, fps: Fraction = Fraction(25),
+                    config: MetricConfig = MetricConfig()) -> dict[str, float | None]:
+    if original.shape != decoded.shape:
+        raise ValueError(f"decoded shape {decoded.shape} differs from the original {original.shape}")
+    out: dict[str, float | None] = _pixel_metrics(original, decoded, config.matrix)
+    out["vmaf"] = None
+    if config.vmaf:
+        from genvc.metrics.vmaf import vmaf
+
+        out["vmaf"] = vmaf(original, decoded, fps, threads=config.threads)
+    out["lpips"] = None
+    if config.lpips and _lpips_model() is not None:
+        from genvc.metrics.lpips import lpips_distance
+
+        out["lpips"] = lpips_distance(_lpips_model(), original, decoded)
+    out["fvd"] = None
+    if config.fvd and _i3d_model() is not None and len(original) >= 16:
+        from genvc.metrics.fvd import fvd
+
+        out["fvd"] = fvd(_i3d_model(), original, decoded)
+    return {name: out[name] for name in METRICS}
+
+
+def format_metric(value: float | None, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    return "inf" if np.isinf(value) else f"{value:.{digits}f}"

@@ -1,0 +1,93 @@
+"""LPIPS and FVD loaders on tiny stand-in weights (the real ones cannot be downloaded here)."""
+
+import numpy as np
+import pytest
+import torch
+
+from genvc.errors import ModelError
+from genvc.metrics.fvd import fvd, frechet_distance, load_i3d, preprocess
+from genvc.metrics.lpips import LPIPS, load_lpips, lpips_distance
+
+
+def _standin_lpips_files(tmp_path):
+    torch.manual_seed(0)
+    model = LPIPS()
+    backbone = {f"features.{k}": v for k, v in model.net.features.state_dict().items()}
+    backbone["classifier.1.weight"] = torch.zeros(2, 2)  # torchvision's file also holds the classifier: ignored
+    linear = {f"lin{i}.model.1.weight": torch.rand(1, c, 1, 1) for i, c in enumerate((64, 192, 384, 256, 256))}
+    torch.save(backbone, tmp_path / "alexnet.pth")
+    torch.save(linear, tmp_path / "alex.pth")
+    return tmp_path / "alexnet.pth", tmp_path / "alex.pth"
+
+
+def test_lpips_from_standin_weights(tmp_path):
+    backbone, linear = _standin_lpips_files(tmp_path)
+    model = load_lpips(backbone, linear)
+    assert model is not None
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-40, 41, a.shape), 0, 255).astype(np.uint8)
+    assert lpips_distance(model, a, a) == pytest.approx(0.0, abs=1e-7)
+    assert lpips_distance(model, a, b) > 0
+    # The linear heads were loaded: doubling them doubles the distance.
+    doubled = {k: 2 * v for k, v in torch.load(linear).items()}
+    torch.save(doubled, tmp_path / "alex2.pth")
+    model2 = load_lpips(backbone, tmp_path / "alex2.pth")
+    assert lpips_distance(model2, a, b) == pytest.approx(2 * lpips_distance(model, a, b), rel=1e-5)
+
+
+def test_lpips_wrong_weights_raise_model_error(tmp_path):
+    backbone, linear = _standin_lpips_files(tmp_path)
+    torch.save({"features.0.weight": torch.zeros(3, 3)}, tmp_path / "bad.pth")
+    with pytest.raises(ModelError):
+        load_lpips(tmp_path / "bad.pth", linear)
+
+
+def test_lpips_absent_weights_give_none(monkeypatch, tmp_path):
+    monkeypatch.setenv("GENVC_LPIPS_BACKBONE", str(tmp_path / "none.pth"))
+    assert load_lpips() is None
+
+
+class TinyI3D(torch.nn.Module):
+    """Same call signature as StyleGAN-V's i3d_torchscript.pt: (x, rescale, resize, return_features) → features."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv3d(3, 8, kernel_size=(4, 16, 16), stride=(4, 16, 16))
+
+    def forward(self, x: torch.Tensor, rescale: bool = False, resize: bool = False,
+                return_features: bool = True) -> torch.Tensor:
+        return self.conv(x).mean(dim=(2, 3, 4))
+
+
+def test_fvd_with_standin_torchscript(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "i3d.pt"
+    torch.jit.script(TinyI3D()).save(str(path))
+    model = load_i3d(path)
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (24, 40, 56, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-60, 61, a.shape), 0, 255).astype(np.uint8)
+    assert fvd(model, a, a) == pytest.approx(0.0, abs=1e-6)
+    assert fvd(model, a, b) > 0
+
+
+def test_fvd_preprocess_shape_and_range():
+    clip = np.full((16, 90, 160, 3), 255, np.uint8)
+    x = preprocess(clip)
+    assert x.shape == (3, 16, 224, 224)
+    assert torch.allclose(x, torch.ones_like(x))
+
+
+def test_frechet_distance_of_shifted_features_is_the_squared_shift():
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(50, 6))
+    shift = np.array([1.0, -2.0, 0, 0, 0.5, 0])
+    assert frechet_distance(feats + shift, feats) == pytest.approx(float(shift @ shift), abs=1e-6)
+
+
+def test_i3d_absent_gives_none(tmp_path):
+    assert load_i3d(tmp_path / "missing.pt") is None
+    (tmp_path / "junk.pt").write_bytes(b"not a model")
+    with pytest.raises(ModelError):
+        load_i3d(tmp_path / "junk.pt")
