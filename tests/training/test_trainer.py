@@ -31,7 +31,7 @@ def test_run_writes_log_plot_checkpoints_and_model(full_run):
     assert [r["step"] for r in records] == list(range(1, STEPS + 1))
     assert {"loss", "mse", "bpp", "rate_bits", "lr", "grad_norm"} <= set(records[0])
     val = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if '"val"' in line]
-    assert [r["step"] for r in val] == [3, 6] and all(5 < r["psnr"] < 60 for r in val)
+    assert [r["step"] for r in val] == [0, 3, 6] and all(5 < r["psnr"] < 60 for r in val)  # 0: the start
     assert (out / "loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in list_checkpoints(out)] == ["step-00000003", "step-00000006"]
     model = GenvcModel.from_pretrained(out / "model")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import time
 
-import numpy as np
-
 from genvc.codec import EncodeConfig, decode, encode
 from genvc.io import read_video, write_video
 from genvc.methods import method_names
+from genvc.metrics import psnr_rgb, psnr_yuv
 from genvc.samples import SAMPLES, sample_path
 from genvc.utils.atomic import write_bytes_atomic
 
@@ -24,11 +23,6 @@ def register(subparsers) -> None:
     p.add_argument("--method", default="interp", choices=method_names())
     p.add_argument("-o", "--output-dir", default="genvc-demo", help="where the .gvc and decoded .mp4 go")
     p.set_defaults(run=run)
-
-
-def psnr_rgb(reference: np.ndarray, decoded: np.ndarray) -> float:
-    mse = np.mean((reference.astype(np.float64) - decoded.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
 
 
 def run(args) -> int:
@@ -51,7 +45,8 @@ def run(args) -> int:
     print(f"method   {args.method}")
     print(f"rate     {num_bytes} bytes = {num_bytes * 8 / video.num_pixels:.5f} bpp "
           f"(target {args.bpp}), {num_bytes * 8 * float(video.fps) / video.num_frames / 1000:.2f} kbit/s")
-    print(f"quality  PSNR-RGB {psnr_rgb(video.frames, decoded.frames):.2f} dB")
+    print(f"quality  PSNR-RGB {psnr_rgb(video.frames, decoded.frames):.2f} dB, "
+          f"PSNR-Y {psnr_yuv(video.frames, decoded.frames)['y']:.2f} dB")
     print(f"speed    encode {encode_s:.1f} s, decode {decode_s:.1f} s "
           f"({video.num_pixels / decode_s / 1e6:.2f} Mpixel/s)")
     print(f"files    {gvc_path}, {mp4_path}")
