@@ -11,6 +11,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from genvc.bitstream.varint import Reader
 from genvc.errors import FormatError
 
 FORMAT_VERSION = 0
@@ -69,45 +70,27 @@ class ByteWriter:
         return b"".join(self._parts)
 
 
-class ByteReader:
-    def __init__(self, data: bytes, what: str) -> None:
-        self._data = memoryview(bytes(data))
-        self._pos = 0
-        self._what = what
-
-    @property
-    def remaining(self) -> int:
-        return len(self._data) - self._pos
-
-    def raw(self, n: int) -> bytes:
-        if n < 0 or n > self.remaining:
-            raise FormatError(f"{self._what} payload truncated: needs {n} more bytes, has {self.remaining}")
-        out = bytes(self._data[self._pos : self._pos + n])
-        self._pos += n
-        return out
-
-    def u8(self) -> int:
-        return self.raw(1)[0]
+class ByteReader(Reader):
+    """The bitstream's bounds-checked reader plus the fields condition payloads use."""
 
     def u16(self) -> int:
-        return struct.unpack("<H", self.raw(2))[0]
+        return struct.unpack("<H", self.take(2))[0]
 
     def bf16(self, count: int) -> np.ndarray:
-        return from_bf16(np.frombuffer(self.raw(2 * count), dtype="<u2"))
+        return from_bf16(np.frombuffer(self.take(2 * count), dtype="<u2"))
 
     def header(self, tag: int) -> Coding:
         got_tag, coding, version = self.u8(), self.u8(), self.u8()
         if got_tag != int(tag):
-            raise FormatError(f"{self._what} payload has tag {got_tag}, expected {int(tag)}")
+            raise FormatError(f"{self.what} payload has tag {got_tag}, expected {int(tag)}")
         if coding not in (Coding.BF16, Coding.ENTROPY):
-            raise FormatError(f"{self._what} payload has unknown coding mode {coding}")
+            raise FormatError(f"{self.what} payload has unknown coding mode {coding}")
         if version != FORMAT_VERSION:
-            raise FormatError(f"{self._what} payload has format version {version}, this genvc reads {FORMAT_VERSION}")
+            raise FormatError(f"{self.what} payload has format version {version}, this genvc reads {FORMAT_VERSION}")
         return Coding(coding)
 
     def finish(self) -> None:
-        if self.remaining:
-            raise FormatError(f"{self._what} payload has {self.remaining} trailing bytes")
+        self.expect_end()
 
 
 def check_limit(value: int, low: int, high: int, what: str) -> int:

@@ -133,7 +133,7 @@ def decode_flow(data: bytes, num_frames: int, height: int, width: int) -> FlowCo
         return FlowConditions(stride, vectors.astype(np.float32))
     step_code = check_limit(reader.u8(), 1, 255, "flow step")
     limit = int(np.ceil(MAX_FLOW * 16 / step_code))
-    dec = LaplaceDecoder(reader.raw(reader.remaining), groups=1, what="flow")
+    dec = LaplaceDecoder(reader.take(reader.remaining), groups=1, what="flow")
     q = np.zeros(shape, dtype=np.int64)
     prev = np.zeros(shape[1:], dtype=np.int64)
     for t in range(pairs):

@@ -177,7 +177,7 @@ def decode_pose(data: bytes, num_frames: int, height: int, width: int) -> PoseCo
         return cond
     step_code = check_limit(reader.u8(), 1, 255, "pose step")
     high = _quantized_max(height, width, step_code)
-    dec = LaplaceDecoder(reader.raw(reader.remaining), groups=4, what="pose")
+    dec = LaplaceDecoder(reader.take(reader.remaining), groups=4, what="pose")
     prev_j, prev_v = np.zeros((0, NUM_JOINTS, 2), np.int64), np.zeros((0, NUM_JOINTS), bool)
     for _ in range(num_frames):
         count = int(dec.read(1, len(prev_j), COUNT, 0, MAX_PEOPLE)[0])

@@ -186,14 +186,14 @@ def decode_segmentation(data: bytes, num_frames: int, height: int, width: int) -
     if coding == Coding.BF16:
         for _ in range(num_frames):
             count = reader.u8()
-            cond.labels.append(np.frombuffer(reader.raw(count), dtype=np.uint8).copy())
+            cond.labels.append(np.frombuffer(reader.take(count), dtype=np.uint8).copy())
             numbers = reader.bf16(count * (order + 1) * 2).reshape(count, order + 1, 2)
             cond.control.append((numbers * np.array([width, height], dtype=np.float32)).astype(np.float32))
         reader.finish()
         return cond
     step_code = check_limit(reader.u8(), 1, 255, "segmentation step")
     lo, hi = _quantized_box(height, width, step_code)
-    dec = LaplaceDecoder(reader.raw(reader.remaining), groups=5, what="segmentation")
+    dec = LaplaceDecoder(reader.take(reader.remaining), groups=5, what="segmentation")
     prev_count, prev_labels, prev_q = 0, np.zeros(0, np.uint8), np.zeros((0, order + 1, 2), np.int64)
     for _ in range(num_frames):
         count = int(dec.read(1, prev_count, COUNT, 0, MAX_CURVES)[0])

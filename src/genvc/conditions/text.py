@@ -38,7 +38,7 @@ def decode_text(data: bytes) -> str:
     length = reader.u16()
     if length > MAX_TEXT_BYTES:
         raise FormatError(f"caption length {length} over the limit {MAX_TEXT_BYTES}")
-    raw = reader.raw(length)
+    raw = reader.take(length)
     reader.finish()
     try:
         return raw.decode("utf-8")
