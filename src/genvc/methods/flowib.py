@@ -82,10 +82,12 @@ class GenerativeClipMethod(ClipMethod):
         video = torch.cat([video] + [video[:, :, -1:]] * (size[0] - t), dim=2)
         return F.pad(video, (0, size[2] - w, 0, size[1] - h, 0, 0), mode="replicate") if (h, w) != size[1:] else video
 
+    def _keyframes(self, ctx: ClipContext, size: tuple[int, int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        keyframes = self._pad(_to_tensor(np.stack([ctx.first, ctx.last])), (2, *size[1:])).to(self.model.device)
+        return keyframes[:, :, 0], keyframes[:, :, 1]
+
     def _condition(self, ctx: ClipContext, size: tuple[int, int, int]) -> torch.Tensor:
-        keyframes = self._pad(_to_tensor(np.stack([ctx.first, ctx.last])), (2, *size[1:]))
-        device = self.model.device
-        return self.model.condition_latent(keyframes[:, :, 0].to(device), keyframes[:, :, 1].to(device), size[0])
+        return self.model.condition_latent(*self._keyframes(ctx, size), size[0])
 
     # -- ClipMethod --------------------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -137,7 +139,8 @@ class GenerativeClipMethod(ClipMethod):
             device = self.model.device
             modality_latents = self.model.modality_latents(
                 {name: self._pad(_to_tensor(v), size).to(device) for name, v in rendered.items()})
-        video = self.model.generate(z, condition, size[0], modality_latents, steps=steps)
+        image_embeds = self.model.image_embeddings(*self._keyframes(ctx, size))  # FLF2V CLIP tokens, else None
+        video = self.model.generate(z, condition, size[0], modality_latents, steps=steps, image_embeds=image_embeds)
         out = _to_frames(video[:, :, : ctx.num_frames, :height, :width])
         out[0], out[-1] = ctx.first, ctx.last
         return out

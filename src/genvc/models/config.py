@@ -52,7 +52,11 @@ class CompressorConfig:
 @dataclass
 class GeneratorConfig:
     """`kind="wan"`: diffusers `WanTransformer3DModel`; from `pretrained` (hub id/folder, subfolder "transformer")
-    with peft LoRA (`lora_rank`, `lora_alpha`), or from `transformer_config` (small preset / tests)."""
+    with peft LoRA (`lora_rank`, `lora_alpha`), or from `transformer_config` (small preset / tests).
+
+    `image_encoder`: hub id/folder with subfolders "image_encoder" (`CLIPVisionModel`) and "image_processor"
+    (`CLIPImageProcessor`), frozen; loaded only when the transformer has `image_dim` set (Wan2.1 FLF2V), which
+    then also needs `text_tokens=512` (diffusers' Wan attention splits image/text tokens at a fixed 512)."""
 
     kind: str = "wan"
     pretrained: str | None = None
@@ -68,6 +72,7 @@ class GeneratorConfig:
     lora_alpha: int = 16
     lora_targets: tuple[str, ...] = ("to_q", "to_k", "to_v", "to_out.0")
     gradient_checkpointing: bool = False
+    image_encoder: str | None = None
 
     def __post_init__(self):
         # one canonical form (tuples) so that a config equals itself after a JSON round trip
@@ -124,7 +129,8 @@ class ModelConfig:
         cfg = cls(
             preset="wan", name="genvc-wan2.1-flf2v",
             vae=VAEConfig(kind="wan", pretrained=repo),
-            generator=GeneratorConfig(pretrained=repo, transformer_config={}, text_tokens=512, lora=True),
+            generator=GeneratorConfig(pretrained=repo, transformer_config={}, text_tokens=512, lora=True,
+                                      image_encoder=repo),
         )
         return dataclasses.replace(cfg, **overrides)
 

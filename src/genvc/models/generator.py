@@ -15,6 +15,7 @@ from genvc.errors import ModelError
 from genvc.models.config import GeneratorConfig
 
 WAN_CONDITION_CHANNELS = 16 + 4 + 16
+WAN_TEXT_TOKENS = 512  # hard-coded in diffusers' WanAttnProcessor when image tokens are present
 
 
 def _widen_patch_embedding(conv: nn.Conv3d, in_channels: int) -> nn.Conv3d:
@@ -60,6 +61,9 @@ class FlowGenerator(nn.Module):
         else:
             self.text_embedding = nn.Parameter(text.normal_(std=0.02))
         self.image_dim = model.config.image_dim
+        self.image_encoder = None
+        if self.image_dim is not None:
+            self.image_encoder = _image_encoder(config)
         if config.gradient_checkpointing:
             model.enable_gradient_checkpointing()
         if config.lora:
@@ -81,11 +85,26 @@ class FlowGenerator(nn.Module):
         """Velocity at flow time t in [0, 1] (B,), given the channel-concatenated inputs (B x C_in x T' x H' x W')."""
         if self.image_dim is not None and image_embeds is None:
             raise ModelError("this Wan transformer expects CLIP image embeddings (image_dim is set); "
-                             "use a config with image_dim=None or pass image_embeds")
+                             "pass image_embeds (GenvcModel.image_embeddings of the keyframes)")
         dtype = self.transformer.patch_embedding.weight.dtype
         text = self.text_embedding.expand(hidden_states.shape[0], -1, -1).to(dtype)
+        if image_embeds is not None:
+            image_embeds = image_embeds.to(dtype)
         out = self.transformer(
             hidden_states.to(dtype), timestep=t * 1000.0, encoder_hidden_states=text,
             encoder_hidden_states_image=image_embeds, return_dict=False,
         )[0]
         return out.float()
+
+
+def _image_encoder(config: GeneratorConfig):
+    """The frozen CLIP encoder an FLF2V transformer (image_dim set) needs."""
+    if not config.image_encoder:
+        raise ModelError("the Wan transformer has image_dim set (FLF2V) but generator.image_encoder names no "
+                         "CLIP image encoder")
+    if config.text_tokens != WAN_TEXT_TOKENS:
+        raise ModelError(f"with image_dim set diffusers' Wan attention needs exactly {WAN_TEXT_TOKENS} text tokens, "
+                         f"not text_tokens={config.text_tokens}")
+    from genvc.models.image_encoder import KeyframeImageEncoder
+
+    return KeyframeImageEncoder(config.image_encoder)

@@ -69,6 +69,13 @@ class GenvcModel(nn.Module):
         return self.vae.encode(video)[0]
 
     @torch.no_grad()
+    def image_embeddings(self, first: torch.Tensor, last: torch.Tensor) -> torch.Tensor | None:
+        """CLIP tokens of the keyframes B x 3 x H x W for an FLF2V transformer (image_dim set), else None. Like
+        `condition_latent`, both codec sides compute them from the *decoded* keyframes."""
+        encoder = self.generator.image_encoder
+        return None if encoder is None else encoder(first, last)
+
+    @torch.no_grad()
     def modality_latents(self, conditions: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor]:
         return {name: self.vae.encode(video)[0] for name, video in (conditions or {}).items()}
 
@@ -89,8 +96,9 @@ class GenvcModel(nn.Module):
     @torch.no_grad()
     def generate(self, z: torch.Tensor, condition: torch.Tensor, num_frames: int,
                  modality_latents: dict[str, torch.Tensor] | None = None, steps: int | None = None,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
-        """Latent of the clip from code z (= mu_q) by Euler steps from t=1 to t=0; then VAE-decoded video."""
+                 generator: torch.Generator | None = None, image_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        """Latent of the clip from code z (= mu_q) by Euler steps from t=1 to t=0; then VAE-decoded video.
+        `image_embeds`: `image_embeddings(first, last)`, needed when the transformer has image_dim set."""
         steps = steps or self.config.sampling_steps
         if self.config.path == "reformed":
             source = z
@@ -98,7 +106,8 @@ class GenvcModel(nn.Module):
             source = torch.randn(z.shape, generator=generator, device=z.device)
 
         def velocity(x_t, t):
-            return self.generator(self.generator_inputs(x_t, condition, num_frames, z, modality_latents), t)
+            inputs = self.generator_inputs(x_t, condition, num_frames, z, modality_latents)
+            return self.generator(inputs, t, image_embeds)
 
         latent = euler_sample(velocity, source, steps)
         return self.vae.decode(latent)
@@ -121,6 +130,7 @@ class GenvcModel(nn.Module):
             x = self.vae.encode(video)[0]
             mu_p, sigma_p = conditional_prior(self.vae, video, self.config.prior_min_sigma)
             modalities = self.modality_latents(batch.get("conditions"))
+            image_embeds = self.image_embeddings(video[:, :, 0], video[:, :, -1])
         condition = mu_p  # == VAE(first, zeros, last)
         h = self.compressor.down(x)
         h_hat, rate_bits = self.quantize_h(h, condition)
@@ -135,7 +145,7 @@ class GenvcModel(nn.Module):
         source = z if self.config.path == "reformed" else torch.randn_like(x)
         t = torch.rand(x.shape[0], device=x.device)
         x_t = interpolate(x, source, t)
-        velocity = self.generator(self.generator_inputs(x_t, condition, num_frames, z, modalities), t)
+        velocity = self.generator(self.generator_inputs(x_t, condition, num_frames, z, modalities), t, image_embeds)
         flow_mse = F.mse_loss(velocity, target_velocity(x, source))
         loss = flow_mse + self.config.beta * kl
         latent_elements = x[0].numel()
@@ -188,7 +198,9 @@ class GenvcModel(nn.Module):
             condition = self.condition_latent(video[:, :, 0], video[:, :, -1], num_frames)
             h_hat, _ = self.quantize_h(self.compressor.down(x), condition)
             mu_q, _ = self.compressor.up(h_hat, tuple(x.shape[2:]))
-            out = self.generate(mu_q, condition, num_frames, self.modality_latents(conditions))
+            image_embeds = self.image_embeddings(video[:, :, 0], video[:, :, -1])
+            out = self.generate(mu_q, condition, num_frames, self.modality_latents(conditions),
+                                image_embeds=image_embeds)
             out = out.clamp(-1, 1)
             out[:, :, 0], out[:, :, -1] = video[:, :, 0], video[:, :, -1]
             return out
@@ -203,6 +215,8 @@ class GenvcModel(nn.Module):
             prefixes.append("vae.")
         if self.generator.pretrained:
             prefixes.append("generator.transformer.")
+        if self.generator.image_encoder is not None:
+            prefixes.append("generator.image_encoder.")  # frozen CLIP, loaded from `generator.image_encoder`
         return tuple(prefixes)
 
     def _is_saved(self, key: str) -> bool:
