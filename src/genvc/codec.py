@@ -50,16 +50,12 @@ class EncodeConfig:
             raise InputError(f"interval must be at least 1 frame, got {self.interval}")
 
 
-def _make_method(name: str, model: str | None) -> ClipMethod:
-    return get_method(name, model=model)
-
-
 def encode(video: Video, config: EncodeConfig | None = None) -> bytes:
     """Encode a whole video to `.gvc` bytes."""
     config = config or EncodeConfig()
     config.validate()
     check_size(video.width, video.height)
-    method = _make_method(config.method, config.model)
+    method = get_method(config.method, model=config.model)
     intra = get_codec(config.intra)
     frames = video.frames
 
@@ -75,7 +71,8 @@ def encode(video: Video, config: EncodeConfig | None = None) -> bytes:
     side_bytes = config.method_options.get("side_bytes")  # per-clip hint; None: the method's default
     remaining = None
     if config.bpp is not None:
-        header_bytes = len(MAGIC) + 1 + len(header_payload(header)) + unit_framing(len(header_payload(header)))
+        header_size = len(header_payload(header))
+        header_bytes = len(MAGIC) + 1 + header_size + unit_framing(header_size)
         remaining = config.bpp * video.num_pixels / 8 - header_bytes
         for index, clip in enumerate(plan.clips):
             if needs_clip_unit(clip):
@@ -120,7 +117,7 @@ def iter_decode(data: bytes, model: str | None = None, progress: bool = False
             name = method_name_for_id(unit.method_id)
             if name is None:
                 raise FormatError(f"clip {unit.clip_index} uses unknown method id {unit.method_id}")
-            methods[unit.method_id] = _make_method(name, model)
+            methods[unit.method_id] = get_method(name, model=model)
     for method in methods.values():
         method.check_stream(header.model_id, header.weights_hash)
     codecs = {k.codec_id: codec_by_id(k.codec_id) for k in stream.keyframes}

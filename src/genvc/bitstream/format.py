@@ -286,8 +286,8 @@ def unit_sizes(data: bytes) -> dict[str, int]:
     """Bytes per unit type (framing included) plus the file preamble, summing to len(data)."""
     sizes = {"preamble": len(MAGIC) + 1}
     for unit_type, payload in _read_units(data):
-        framing = 1 + len(encode_varint(len(payload))) + 4
-        sizes[unit_type.name.lower()] = sizes.get(unit_type.name.lower(), 0) + len(payload) + framing
+        name = unit_type.name.lower()
+        sizes[name] = sizes.get(name, 0) + len(payload) + unit_framing(len(payload))
     return sizes
 
 
