@@ -3,6 +3,7 @@ import pytest
 
 from genvc.bench.baselines import BASELINES, decode_stream, encode_frames
 from genvc.bench.bitcount import count_picture_bytes, split_annexb, split_obus, strip_non_picture
+from genvc.errors import FormatError
 
 
 def nal(header: bytes, size: int) -> bytes:
@@ -46,7 +47,7 @@ def test_av1_temporal_delimiters_and_padding_are_left_out():
     counted = count_picture_bytes("av1", stream)
     assert counted.picture == len(seq) + 2 * len(frame)
     assert counted.dropped == {"temporal delimiter": 4, "padding": 4}
-    with pytest.raises(ValueError):
+    with pytest.raises(FormatError, match="truncated"):
         split_obus(stream[:-1])
 
 

@@ -10,8 +10,9 @@ without its Annex-B start code (a container would frame it with a length field i
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from genvc.intra.elementary import nal_type, split_annexb, split_obus
 
 # NAL unit types that are not needed to reconstruct the pictures.
 DROPPED_NAL_TYPES = {
@@ -21,60 +22,6 @@ DROPPED_NAL_TYPES = {
 }
 DROPPED_OBU_TYPES = {2: "temporal delimiter", 5: "metadata", 15: "padding"}
 STREAMS = ("h264", "hevc", "vvc", "av1")
-
-_START_CODE = re.compile(b"\x00\x00\x01")
-
-
-def split_annexb(data: bytes) -> list[bytes]:
-    """NAL units of an Annex-B byte stream, without start codes or trailing zero bytes."""
-    starts = [m.end() for m in _START_CODE.finditer(data)]
-    units = []
-    for i, start in enumerate(starts):
-        end = starts[i + 1] - 3 if i + 1 < len(starts) else len(data)
-        unit = data[start:end].rstrip(b"\x00")  # trailing_zero_8bits and the next 4-byte start code's zero_byte
-        if unit:
-            units.append(unit)
-    return units
-
-
-def nal_type(stream: str, unit: bytes) -> int:
-    if stream == "h264":
-        return unit[0] & 0x1F
-    if stream == "hevc":
-        return (unit[0] >> 1) & 0x3F
-    if stream == "vvc":
-        return (unit[1] >> 3) & 0x1F
-    raise ValueError(f"not a NAL stream: {stream}")
-
-
-def _leb128(data: bytes, pos: int) -> tuple[int, int]:
-    value = 0
-    for i in range(8):
-        if pos + i >= len(data):
-            raise ValueError("truncated leb128")
-        byte = data[pos + i]
-        value |= (byte & 0x7F) << (7 * i)
-        if not byte & 0x80:
-            return value, pos + i + 1
-    raise ValueError("leb128 longer than 8 bytes")
-
-
-def split_obus(data: bytes) -> list[tuple[int, bytes]]:
-    """(obu_type, whole OBU bytes) of an AV1 low-overhead bitstream (every OBU must carry its size field)."""
-    obus, pos = [], 0
-    while pos < len(data):
-        header = data[pos]
-        obu_type, has_extension, has_size = (header >> 3) & 0xF, (header >> 2) & 1, (header >> 1) & 1
-        if not has_size:
-            raise ValueError("OBU without obu_size: not a low-overhead bitstream")
-        size, payload_start = _leb128(data, pos + 1 + has_extension)
-        end = payload_start + size
-        if end > len(data):
-            raise ValueError("truncated OBU")
-        obus.append((obu_type, data[pos:end]))
-        pos = end
-    return obus
-
 
 @dataclass
 class StreamBytes:

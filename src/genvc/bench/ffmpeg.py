@@ -15,13 +15,7 @@ import time
 from dataclasses import dataclass
 
 from genvc.errors import InputError
-
-
-@functools.lru_cache(maxsize=1)
-def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
+from genvc.intra.ffmpeg_codecs import ffmpeg_exe
 
 
 @dataclass
