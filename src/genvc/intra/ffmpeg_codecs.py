@@ -13,7 +13,7 @@ from genvc.intra import elementary
 from genvc.intra.base import IntraCodec
 
 # Colour conversion both ways with the same swscale settings, so encoder and decoder agree on colours.
-_SWS = ["-sws_flags", "bicubic+accurate_rnd+full_chroma_int+bitexact"]
+SWS_FLAGS = ["-sws_flags", "bicubic+accurate_rnd+full_chroma_int+bitexact"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,7 +35,7 @@ def run_ffmpeg(args: list[str], stdin: bytes, what: str) -> bytes:
 
 
 def _raw_input(width: int, height: int) -> list[str]:
-    return ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-i", "pipe:0", *_SWS]
+    return ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-i", "pipe:0", *SWS_FLAGS]
 
 
 def _decode_to_rgb(fmt: str, data: bytes, width: int, height: int, what: str) -> np.ndarray:
@@ -43,7 +43,7 @@ def _decode_to_rgb(fmt: str, data: bytes, width: int, height: int, what: str) ->
     # allocates it (and before gigabytes of raw RGB come back through the pipe). The margin covers decoders
     # that allocate CTU-aligned buffers (VVC: 176x144 asks for 192x144; CTUs are at most 128).
     max_pixels = (width + 128) * (height + 128)
-    out = run_ffmpeg(["-max_pixels", str(max_pixels), "-f", fmt, "-i", "pipe:0", *_SWS, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24",
+    out = run_ffmpeg(["-max_pixels", str(max_pixels), "-f", fmt, "-i", "pipe:0", *SWS_FLAGS, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24",
                       "pipe:1"], data, what)
     if len(out) != width * height * 3:
         raise FormatError(f"{what}: decoded {len(out)} bytes, expected a {width}x{height} image")
