@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from genvc.bitstream import ClipUnit, KeyframeUnit, Stream, StreamHeader, read_stream, write_stream
 from genvc.bitstream.format import (
-    MAGIC, clip_unit_bytes, header_payload, keyframe_unit_bytes, needs_clip_unit, unit_framing,
+    DERIVED_KEYFRAME, MAGIC, clip_unit_bytes, header_payload, keyframe_unit_bytes, needs_clip_unit, unit_framing,
 )
 from genvc.errors import FormatError, InputError
 from genvc.intra import codec_by_id, encode_to_budget, get_codec
@@ -29,7 +29,7 @@ from genvc.utils.atomic import check_writable, write_bytes_atomic
 
 @dataclass
 class EncodeConfig:
-    method: str = "interp"
+    method: str = "sketch"
     bpp: float | None = None  # target for the whole file; None: keyframe_bytes or the codec's default quality
     keyframe_bytes: int | None = None
     interval: int = 45
@@ -66,34 +66,28 @@ def encode(video: Video, config: EncodeConfig | None = None) -> bytes:
     keyframe_ids = plan.keyframes
     fps = float(video.fps)
 
+    budget = None
+    if config.bpp is not None:
+        header_size = len(header_payload(header))
+        budget = config.bpp * video.num_pixels / 8 - (len(MAGIC) + 1 + header_size + unit_framing(header_size))
+    bar = tqdm(total=len(keyframe_ids) + len(plan.clips), desc="encode", unit="unit", disable=not config.progress)
+    if method.derives_keyframes:
+        keyframes, clip_units = _encode_deriving(method, frames, plan, intra, budget, config, bar, fps)
+        bar.close()
+        return write_stream(Stream(header, [keyframes[i] for i in keyframe_ids], clip_units))
+
     # Side bytes (h, conditions) are measured first against the original keyframes, so the keyframes get
     # exactly what is left of the budget; the sections are then coded for real against the decoded keyframes.
     side_bytes = config.method_options.get("side_bytes")  # per-clip hint; None: the method's default
-    remaining = None
-    if config.bpp is not None:
-        header_size = len(header_payload(header))
-        header_bytes = len(MAGIC) + 1 + header_size + unit_framing(header_size)
-        remaining = config.bpp * video.num_pixels / 8 - header_bytes
+    remaining = budget
+    if budget is not None:
         for index, clip in enumerate(plan.clips):
             if needs_clip_unit(clip):
                 ctx = ClipContext(frames[clip.start], frames[clip.end], clip.num_frames, fps, config.method_options)
                 sections = method.encode(frames[clip.start:clip.end + 1], ctx, side_bytes) if method.uses_bits else {}
                 remaining -= clip_unit_bytes(index, sections)
 
-    keyframes, decoded = {}, {}
-    bar = tqdm(total=len(keyframe_ids) + len(plan.clips), desc="encode", unit="unit", disable=not config.progress)
-    for n, index in enumerate(keyframe_ids):
-        budget = config.keyframe_bytes
-        if remaining is not None:  # an even share of what is left; what one keyframe leaves over goes on
-            share = int(remaining / (len(keyframe_ids) - n))
-            budget = max(16, share - (keyframe_unit_bytes(index, share) - share))
-        coded = encode_to_budget(intra, frames[index], budget)
-        keyframes[index] = KeyframeUnit(index, coded.codec_id, coded.data, coded.scale_log2)
-        decoded[index] = decode_keyframe(intra, coded.data, video.width, video.height, coded.scale_log2)
-        if remaining is not None:
-            remaining -= keyframe_unit_bytes(index, len(coded.data))
-        bar.update()
-
+    keyframes, decoded, _ = _code_keyframes(frames, keyframe_ids, intra, remaining, config.keyframe_bytes, bar)
     clip_units = []
     for index, clip in enumerate(plan.clips):
         if needs_clip_unit(clip):
@@ -103,6 +97,63 @@ def encode(video: Video, config: EncodeConfig | None = None) -> bytes:
         bar.update()
     bar.close()
     return write_stream(Stream(header, [keyframes[i] for i in keyframe_ids], clip_units))
+
+
+def derived_keyframes(plan) -> set[int]:
+    """Keyframes whose first clip (in plan order) has a clip unit: that unit can carry them."""
+    derived, seen = set(), set()
+    for clip in plan.clips:
+        for key in (clip.start, clip.end):
+            if key not in seen:
+                seen.add(key)
+                if needs_clip_unit(clip):
+                    derived.add(key)
+    return derived
+
+
+def _encode_deriving(method: ClipMethod, frames: np.ndarray, plan, intra, budget: float | None,
+                     config: EncodeConfig, bar, fps: float) -> tuple[dict, list[ClipUnit]]:
+    """For methods whose clips carry their own keyframes: those go as empty units, the few keyframes of 1- and
+    2-frame clips are coded as images, and all clip sections share the rest of the budget in one call."""
+    height, width = frames.shape[1:3]
+    derived = derived_keyframes(plan)
+    coded_ids = [k for k in plan.keyframes if k not in derived]
+    share = None if budget is None else budget * len(coded_ids) / len(frames)  # a frame's share each
+    keyframes, decoded, used = _code_keyframes(frames, coded_ids, intra, share, config.keyframe_bytes, bar)
+    for key in derived:
+        keyframes[key] = KeyframeUnit(key, DERIVED_KEYFRAME, b"", 0)
+        used += keyframe_unit_bytes(key, 0)
+        bar.update()
+    indices = [i for i, clip in enumerate(plan.clips) if needs_clip_unit(clip)]
+    clips = [(frames[plan.clips[i].start:plan.clips[i].end + 1],
+              ClipContext(decoded.get(plan.clips[i].start), decoded.get(plan.clips[i].end), plan.clips[i].num_frames,
+                          fps, config.method_options, height, width)) for i in indices]
+    if budget is None:
+        all_sections = [method.encode(f, ctx, None) for f, ctx in clips]
+    else:
+        framing = sum(clip_unit_bytes(i, {}) + 3 for i in indices)  # + 3: length varints grow with the payload
+        all_sections = method.encode_clips(clips, max(1, int(budget - used - framing)))
+    bar.update(len(plan.clips))
+    return keyframes, [ClipUnit(i, method.method_id, sections) for i, sections in zip(indices, all_sections)]
+
+
+def _code_keyframes(frames: np.ndarray, keyframe_ids: list[int], intra, total: float | None,
+                    fixed_bytes: int | None, bar) -> tuple[dict, dict, int]:
+    """Code the keyframes: an even share each of `total` bytes (what one leaves over goes on), or `fixed_bytes`
+    each, or the codec's default quality. Returns the units, the decoded keyframes and the bytes used."""
+    keyframes, decoded, used = {}, {}, 0
+    height, width = frames.shape[1:3]
+    for n, index in enumerate(keyframe_ids):
+        budget = fixed_bytes
+        if total is not None:
+            share = max(32, int((total - used) / (len(keyframe_ids) - n)))
+            budget = max(16, share - (keyframe_unit_bytes(index, share) - share))
+        coded = encode_to_budget(intra, frames[index], budget)
+        keyframes[index] = KeyframeUnit(index, coded.codec_id, coded.data, coded.scale_log2)
+        decoded[index] = decode_keyframe(intra, coded.data, width, height, coded.scale_log2)
+        used += keyframe_unit_bytes(index, len(coded.data))
+        bar.update()
+    return keyframes, decoded, used
 
 
 def iter_decode(data: bytes, model: str | None = None, progress: bool = False
@@ -120,7 +171,14 @@ def iter_decode(data: bytes, model: str | None = None, progress: bool = False
             methods[unit.method_id] = get_method(name, model=model)
     for method in methods.values():
         method.check_stream(header.model_id, header.weights_hash)
-    codecs = {k.codec_id: codec_by_id(k.codec_id) for k in stream.keyframes}
+    codecs = {k.codec_id: codec_by_id(k.codec_id) for k in stream.keyframes if k.codec_id != DERIVED_KEYFRAME}
+    derived = {k.frame_index for k in stream.keyframes if k.codec_id == DERIVED_KEYFRAME}
+    if derived != (derived & derived_keyframes(header.plan)):
+        raise FormatError("a keyframe is marked derived but its first clip has no clip unit")
+    for index, clip in enumerate(header.plan.clips):
+        unit = stream.clip_unit(index)
+        if unit is not None and not methods[unit.method_id].derives_keyframes and {clip.start, clip.end} & derived:
+            raise FormatError(f"clip {index} needs a derived keyframe, but its method cannot supply it")
 
     def frames() -> Iterator[np.ndarray]:
         decoded: dict[int, np.ndarray] = {}
@@ -129,7 +187,7 @@ def iter_decode(data: bytes, model: str | None = None, progress: bool = False
         bar = tqdm(total=header.num_frames, desc="decode", unit="frame", disable=not progress)
         for index, clip in enumerate(header.plan.clips):
             for key in (clip.start, clip.end):
-                if key not in decoded:
+                if key not in decoded and key not in derived:
                     unit = stream.keyframe(key)
                     decoded[key] = decode_keyframe(codecs[unit.codec_id], unit.data, header.width, header.height,
                                                    unit.scale_log2)
@@ -137,10 +195,13 @@ def iter_decode(data: bytes, model: str | None = None, progress: bool = False
             if unit is None:
                 clip_frames = [decoded[i] for i in sorted({clip.start, clip.end})]
             else:
-                ctx = ClipContext(decoded[clip.start], decoded[clip.end], clip.num_frames, fps)
+                ctx = ClipContext(decoded.get(clip.start), decoded.get(clip.end), clip.num_frames, fps,
+                                  height=header.height, width=header.width)
                 clip_frames = methods[unit.method_id].decode(unit.sections, ctx)
                 if clip_frames.shape != (clip.num_frames, header.height, header.width, 3):
                     raise FormatError(f"clip {index} decoded to shape {clip_frames.shape}")
+                decoded.setdefault(clip.start, clip_frames[0])
+                decoded.setdefault(clip.end, clip_frames[-1])
             for offset, frame in enumerate(clip_frames):
                 if clip.start + offset > emitted:
                     emitted = clip.start + offset

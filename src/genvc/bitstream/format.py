@@ -4,7 +4,8 @@
     unit      = type (u8) | length (varint) | payload (length bytes) | CRC32 of the three before (u32 LE)
     HEADER    = width | height | fps_num | fps_den | num_frames | model_id_len (u8) | model_id (UTF-8)
                 | weights_hash (8 bytes) | num_clips | per clip: (num_frames << 1 | shares_start_keyframe)
-    KEYFRAME  = frame_index | intra_codec (u8) | scale_log2 (u8) | image bytes (rest)
+    KEYFRAME  = frame_index | intra_codec (u8) | scale_log2 (u8) | image bytes (rest; none when intra_codec is
+                0 = derived: the first clip unit with this frame as an end decodes it)
     CLIP      = clip_index | method (u8) | num_sections (u8) | per section: tag (u8) | length | bytes
 
 The header comes first. Then, clip by clip, the keyframes the clip needs that are not yet sent, and the clip's
@@ -73,6 +74,11 @@ class Stream:
 
     def clip_unit(self, clip_index: int) -> ClipUnit | None:
         return next((c for c in self.clips if c.clip_index == clip_index), None)
+
+
+#: keyframe codec id of a keyframe sent as an empty unit: the first clip with a unit that has it as an end
+#: decodes it from its own sections (methods with `derives_keyframes`, e.g. the sketch's intra picture)
+DERIVED_KEYFRAME = 0
 
 
 def needs_clip_unit(clip: Clip) -> bool:
@@ -216,7 +222,10 @@ def _parse_keyframe(payload: bytes, max_index: int) -> KeyframeUnit:
     if scale_log2 > limits.MAX_KEYFRAME_SCALE_LOG2:
         raise FormatError(f"keyframe unit: scale 1/{1 << scale_log2} out of range")
     data = r.take(r.remaining)
-    if not data:
+    if codec_id == DERIVED_KEYFRAME:
+        if data or scale_log2:
+            raise FormatError("keyframe unit: a derived keyframe carries no image")
+    elif not data:
         raise FormatError("keyframe unit: empty image")
     return KeyframeUnit(frame_index, codec_id, data, scale_log2)
 

@@ -10,3 +10,4 @@ class Section(IntEnum):
     FLOW = 4  # sparse optical-flow grid
     TEXT = 5  # caption (UTF-8)
     CONFIG = 6  # per-clip method settings (level, steps, ...) the decoder needs
+    SKETCH = 7  # low-resolution VVC inter stream of the clip (the small preset's code)

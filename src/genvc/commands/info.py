@@ -7,7 +7,12 @@ import json
 from genvc.bitstream import read_stream, unit_sizes
 from genvc.bitstream.format import section_sizes
 from genvc.codec import read_gvc
+from genvc.bitstream.format import DERIVED_KEYFRAME
 from genvc.intra import codec_by_id
+
+
+def _codec_name(codec_id: int) -> str:
+    return "derived (in its clip)" if codec_id == DERIVED_KEYFRAME else codec_by_id(codec_id).name
 from genvc.methods.base import method_name_for_id
 
 
@@ -30,7 +35,7 @@ def describe(data: bytes) -> dict:
         "bytes": len(data), "bpp": len(data) * 8 / (h.num_frames * h.width * h.height),
         "bytes_per_unit_type": unit_sizes(data),
         "bytes_per_section": section_sizes(stream),
-        "keyframes": [{"frame": k.frame_index, "codec": codec_by_id(k.codec_id).name, "bytes": len(k.data),
+        "keyframes": [{"frame": k.frame_index, "codec": _codec_name(k.codec_id), "bytes": len(k.data),
                        "scale": f"1/{1 << k.scale_log2}"} for k in keyframes.values()],
         "clips": [{"start": c.start, "end": c.end, "frames": c.num_frames,
                    "method": method_name_for_id(units[i].method_id) if i in units else "keyframes only",

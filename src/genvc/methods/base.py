@@ -14,13 +14,23 @@ from genvc.errors import InputError, ModelError
 @dataclass
 class ClipContext:
     """What both sides know about a clip. `first`/`last` are the *decoded* keyframes (uint8 H×W×3), so the
-    encoder conditions on exactly what the decoder will have."""
+    encoder conditions on exactly what the decoder will have; None for a keyframe the clip derives itself
+    (methods with `derives_keyframes`)."""
 
-    first: np.ndarray
-    last: np.ndarray
+    first: np.ndarray | None
+    last: np.ndarray | None
     num_frames: int
     fps: float
     options: dict = field(default_factory=dict)
+    height: int = 0  # frame size; taken from the keyframes when not given
+    width: int = 0
+
+    def __post_init__(self) -> None:
+        known = self.first if self.first is not None else self.last
+        if not (self.height and self.width):
+            if known is None:
+                raise ValueError("a clip context needs a keyframe or the frame size")
+            self.height, self.width = known.shape[:2]
 
 
 class ClipMethod(abc.ABC):
@@ -39,6 +49,8 @@ class ClipMethod(abc.ABC):
     uses_bits: bool = True
     #: whether decoding depends on weights (then the stream's model id and hash must match ours)
     uses_model: bool = False
+    #: whether the clip's sections carry its keyframes too (they are then sent as empty "derived" units)
+    derives_keyframes: bool = False
 
     def weights_hash(self) -> bytes:
         return bytes(8)
@@ -58,6 +70,17 @@ class ClipMethod(abc.ABC):
     @abc.abstractmethod
     def decode(self, sections: dict[int, bytes], ctx: ClipContext) -> np.ndarray:
         ...
+
+    def encode_clips(self, clips: list[tuple[np.ndarray, ClipContext]], budget_bytes: int) -> list[dict[int, bytes]]:
+        """Code several clips under one budget for all their sections. Default: each clip gets its frames' share
+        and passes what it leaves over to the next; methods that can should spread quality evenly instead."""
+        out, remaining, frames_left = [], budget_bytes, sum(ctx.num_frames for _, ctx in clips)
+        for frames, ctx in clips:
+            sections = self.encode(frames, ctx, max(1, int(remaining * ctx.num_frames / frames_left)))
+            remaining -= sum(1 + 4 + len(p) for p in sections.values())
+            frames_left -= ctx.num_frames
+            out.append(sections)
+        return out
 
 
 # name -> (method id, "module:Class"); imported lazily so `genvc info` never loads torch models.
