@@ -10,7 +10,7 @@ import sys
 from genvc import __version__
 from genvc.errors import GenvcError
 
-COMMANDS = ["encode", "decode", "info", "demo", "conditions", "train", "bench"]
+COMMANDS = ["encode", "decode", "info", "demo", "conditions", "train", "train-refiner", "bench"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"genvc {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        module_name = f"genvc.commands.{name}"
+        module_name = f"genvc.commands.{name.replace('-', '_')}"
         if importlib.util.find_spec(module_name) is not None:
             importlib.import_module(module_name).register(subparsers)
     return parser
