@@ -19,3 +19,9 @@ def moving_square_video(num_frames: int = 12, height: int = 48, width: int = 64,
 @pytest.fixture
 def square_video() -> Video:
     return moving_square_video()
+
+
+@pytest.fixture(scope="session")
+def make_square_video():
+    """The moving-square video at any size/length: `make_square_video(num_frames, height, width, seed)`."""
+    return moving_square_video

@@ -19,14 +19,16 @@ def register(subparsers) -> None:
     rate.add_argument("--bpp", type=float, help="target bits per pixel for the whole file, e.g. 0.01")
     rate.add_argument("--keyframe-bytes", type=int, help="byte budget of each keyframe")
     p.add_argument("--interval", type=int, default=45, help="keyframe interval w in frames (default 45)")
-    p.add_argument("--method", default="interp", choices=method_names(),
-                   help="how inner frames are coded (default interp)")
+    p.add_argument("--method", default="sketch", choices=method_names(),
+                   help="how inner frames are coded (default sketch: the embedded small preset)")
     p.add_argument("--intra", default="av1", choices=codec_names(), help="keyframe codec (default av1)")
     p.add_argument("--no-shot-detection", action="store_true", help="keyframes by interval only (no TransNetV2)")
     p.add_argument("--frames", type=int, help="encode only the first N frames")
     p.add_argument("--model", help="model folder for learned methods (default: the embedded model)")
     p.add_argument("--level", type=int, default=2, choices=[0, 1, 2, 3], help="Multi-C condition level")
     p.add_argument("--text", help="caption for Multi-C text conditioning")
+    p.add_argument("--tune", default="vmaf", choices=["vmaf", "psnr"],
+                   help="sketch: run the refiner where it raises VMAF (default) or lowers MSE")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run)
 
@@ -37,7 +39,7 @@ def run(args) -> int:
     config = EncodeConfig(
         method=args.method, bpp=args.bpp, keyframe_bytes=args.keyframe_bytes, interval=args.interval,
         intra=args.intra, shot_detection=not args.no_shot_detection, model=args.model,
-        method_options={"level": args.level, "text": args.text}, progress=not args.quiet,
+        method_options={"level": args.level, "text": args.text, "tune": args.tune}, progress=not args.quiet,
     )
     started = time.perf_counter()
     result = encode_file(args.input, args.output, config, max_frames=args.frames)

@@ -9,5 +9,6 @@ from genvc.methods.base import ClipContext, ClipMethod, get_method, method_names
 register_method("flowib", 2, "genvc.methods.flowib:FlowIBMethod")
 register_method("multic", 3, "genvc.methods.flowib:MultiCMethod")
 register_method("hybrid", 4, "genvc.methods.flowib:HybridMethod")
+register_method("sketch", 5, "genvc.methods.sketch:SketchMethod")
 
 __all__ = ["ClipContext", "ClipMethod", "get_method", "method_names", "register_method"]

@@ -1,0 +1,130 @@
+"""The small preset: a low-resolution inter-coded sketch of each clip, restored at full size by a learned refiner.
+
+encode: every clip's frames, keyframes included, → `genvc.sketch.encode_sketch` (scale and QP searched to the
+clip's share of the byte budget) → `Section.SKETCH`; `Section.CONFIG` holds the scale and, per end of the
+clip, whether the sketch frame or a coded keyframe is used there, and whether the refiner runs (the encoder
+checks that it brings the clip closer to the original, by VMAF or, with tune "psnr", by MSE). The clip's keyframes are the sketch's
+own pictures (its first is an intra picture), so the stream sends them as empty "derived" keyframe units; only
+keyframes of 1- and 2-frame clips are coded as images.
+decode: sketch → upsample → `SketchRefiner` → frames.
+
+Why not h and full-size keyframes: on two CPU cores, measurement (bench/README.md) says a downscaled VVC inter
+stream carries motion and texture at ≤ 0.005 bpp far better than a CPU-trained compressor, and full-size
+keyframes cost more than they give at these rates.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from genvc.bitstream.sections import Section
+from genvc.errors import FormatError, InputError
+from genvc.methods.base import ClipContext, ClipMethod
+from genvc.sketch import decode_sketch, encode_sketch, encode_sketch_at
+from genvc.sketch.stream import SCALE_UNIT
+
+_CONFIG = struct.Struct("<BBBB")  # version, scale in sixteenths, flags, qp (informational)
+_VERSION = 1
+_FIRST_FROM_SKETCH, _LAST_FROM_SKETCH, _REFINED = 1, 2, 4
+_SECTION_FRAMING = 2 * (1 + 4) + _CONFIG.size  # two sections: tag and length varint each, and the config
+#: what the encoder's refiner switch optimizes: VMAF (the refiner trades a little PSNR for detail) or MSE
+TUNES = ("vmaf", "psnr")
+VMAF_MIN_SIDE = 64
+#: without a target rate (--keyframe-bytes mode): the sketch's scale and QP
+DEFAULT_SCALE, DEFAULT_QP = 2, 45
+
+
+def _mse(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2))
+
+
+class SketchMethod(ClipMethod):
+    name = "sketch"
+    method_id = 5
+    uses_model = True
+    derives_keyframes = True
+
+    def __init__(self, model=None, **_unused) -> None:
+        from genvc.models.refiner import SketchRefiner
+
+        self.refiner = model if isinstance(model, SketchRefiner) else SketchRefiner.from_pretrained(
+            Path(model) if model is not None else None)
+        self.model_id = self.refiner.config.model_id
+        self._hash = self.refiner.weights_hash()
+
+    def weights_hash(self) -> bytes:
+        return self._hash
+
+    def encode(self, frames: np.ndarray, ctx: ClipContext, budget_bytes: int | None) -> dict[int, bytes]:
+        if budget_bytes is None:
+            return self._sections(encode_sketch_at(frames, DEFAULT_SCALE, DEFAULT_QP, ctx.fps), frames, ctx)
+        return self.encode_clips([(frames, ctx)], budget_bytes)[0]
+
+    def encode_clips(self, clips: list[tuple[np.ndarray, ClipContext]], budget_bytes: int) -> list[dict[int, bytes]]:
+        # Each clip gets its frames' share and passes on what it leaves over. Measured on bikes at 0.002 bpp (a
+        # 30- and a 15-frame clip), this keeps VMAF 27.0 where one QP for both clips gave 10.5: the metrics
+        # average over frames, so frames, not clips, should share the bytes.
+        budget = budget_bytes - _SECTION_FRAMING * len(clips)
+        fps = clips[0][1].fps
+        codes, frames_left = [], sum(len(frames) for frames, _ in clips)
+        for frames, _ in clips:
+            codes.append(encode_sketch(frames, max(1, int(budget * len(frames) / frames_left)), fps))
+            budget -= len(codes[-1].data)
+            frames_left -= len(frames)
+        if len(clips) > 1 and budget > 0.02 * budget_bytes:  # what the last clip left: recode the longest clip
+            longest = max(range(len(clips)), key=lambda i: len(clips[i][0]))
+            recoded = encode_sketch(clips[longest][0], len(codes[longest].data) + budget, fps)
+            if len(recoded.data) > len(codes[longest].data):
+                codes[longest] = recoded
+        return [self._sections(code, frames, ctx) for code, (frames, ctx) in zip(codes, clips)]
+
+    def _refiner_helps(self, plain: np.ndarray, refined: np.ndarray, original: np.ndarray, tune: str) -> bool:
+        # libvmaf crashes on tiny frames; there, and without libvmaf, MSE decides
+        if tune == "vmaf" and min(original.shape[1:3]) >= VMAF_MIN_SIDE:
+            from genvc.metrics.vmaf import vmaf
+
+            plain_score = vmaf(original, plain)
+            if plain_score is not None:
+                return vmaf(original, refined) > plain_score
+        return _mse(refined, original) < _mse(plain, original)
+
+    def _sections(self, code, frames: np.ndarray, ctx: ClipContext) -> dict[int, bytes]:
+        t, h, w = frames.shape[:3]
+        tune = ctx.options.get("tune", "vmaf")
+        if tune not in TUNES:
+            raise InputError(f"tune must be one of {', '.join(TUNES)}, got {tune!r}")
+        plain = decode_sketch(code.data, w, h, code.scale, t)
+        # The refiner runs where it brings the clip closer to the original by the tuned metric, judged on a few
+        # consecutive middle frames (VMAF's motion feature needs neighbours) and the ends.
+        sample = sorted({0, t - 1, *range(max(0, t // 2 - 2), min(t, t // 2 + 3))})
+        refined = self.refiner.refine(plain[sample], code.scale)
+        flags = _REFINED if self._refiner_helps(plain[sample], refined, frames[sample], tune) else 0
+        ends = (refined if flags & _REFINED else plain[sample])[[0, -1]]
+        if ctx.first is None or _mse(ends[0], frames[0]) <= _mse(ctx.first, frames[0]):
+            flags |= _FIRST_FROM_SKETCH
+        if ctx.last is None or _mse(ends[1], frames[-1]) <= _mse(ctx.last, frames[-1]):
+            flags |= _LAST_FROM_SKETCH
+        scale = round(code.scale * SCALE_UNIT)
+        return {Section.CONFIG: _CONFIG.pack(_VERSION, scale, flags, code.qp), Section.SKETCH: code.data}
+
+    def decode(self, sections: dict[int, bytes], ctx: ClipContext) -> np.ndarray:
+        config, data = sections.get(Section.CONFIG), sections.get(Section.SKETCH)
+        if config is None or data is None or len(config) != _CONFIG.size or len(sections) != 2:
+            raise FormatError("a sketch clip has exactly a config and a sketch section")
+        version, scale, flags, _qp = _CONFIG.unpack(config)
+        scale /= SCALE_UNIT
+        if version != _VERSION or flags & ~(_FIRST_FROM_SKETCH | _LAST_FROM_SKETCH | _REFINED):
+            raise FormatError(f"unsupported sketch config (version {version}, flags {flags:#x})")
+        if (ctx.first is None and not flags & _FIRST_FROM_SKETCH) or (ctx.last is None and not flags & _LAST_FROM_SKETCH):
+            raise FormatError("sketch clip asks for a keyframe the stream does not code")
+        frames = decode_sketch(data, ctx.width, ctx.height, scale, ctx.num_frames)
+        if flags & _REFINED:
+            frames = self.refiner.refine(frames, scale)
+        if not flags & _FIRST_FROM_SKETCH:
+            frames[0] = ctx.first
+        if not flags & _LAST_FROM_SKETCH:
+            frames[-1] = ctx.last
+        return frames

@@ -1,0 +1,123 @@
+import numpy as np
+import pytest
+import torch
+
+from genvc.codec import EncodeConfig, decode, encode
+from genvc.errors import FormatError, ModelError
+from genvc.metrics import psnr_rgb
+from genvc.methods import ClipContext, get_method
+from genvc.models.refiner import RefinerConfig, SketchRefiner
+
+
+@pytest.fixture(scope="module")
+def video(make_square_video):
+    return make_square_video(num_frames=20, height=64, width=96)
+
+
+@pytest.fixture(scope="module")
+def refiner(tmp_path_factory):
+    torch.manual_seed(0)
+    model = SketchRefiner(RefinerConfig(channels=8, blocks=1))
+    torch.nn.init.normal_(model.tail.weight, std=1e-3)
+    folder = tmp_path_factory.mktemp("refiner")
+    model.save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.parametrize("bpp", [0.05, 0.2])
+def test_target_rate_is_met_within_5_percent(video, refiner, bpp):
+    data = encode(video, EncodeConfig(method="sketch", bpp=bpp, model=str(refiner), shot_detection=False))
+    assert abs(len(data) * 8 / video.num_pixels - bpp) / bpp < 0.05
+    decoded = decode(data, model=str(refiner))
+    assert decoded.frames.shape == video.frames.shape
+    assert psnr_rgb(video.frames, decoded.frames) > 22.0
+
+
+def test_more_bits_give_a_better_picture(video, refiner):
+    scores = []
+    for bpp in (0.05, 0.4):
+        data = encode(video, EncodeConfig(method="sketch", bpp=bpp, model=str(refiner), shot_detection=False))
+        scores.append(psnr_rgb(video.frames, decode(data, model=str(refiner)).frames))
+    assert scores[1] > scores[0] + 1.0
+
+
+def test_stream_refuses_other_weights(video, refiner):
+    data = encode(video, EncodeConfig(method="sketch", bpp=0.1, model=str(refiner), shot_detection=False))
+    with pytest.raises(ModelError):
+        decode(data)  # the embedded default is other weights
+
+
+def test_broken_sections_raise_format_error(video, refiner):
+    method = get_method("sketch", model=str(refiner))
+    ctx = ClipContext(video.frames[0], video.frames[-1], video.num_frames, 25.0)
+    sections = method.encode(video.frames, ctx, 3000)
+    assert sum(map(len, sections.values())) <= 3000
+    for bad in ({}, {k: v for k, v in sections.items() if k != 7}, {**sections, 6: b"\x09\x02\x00\x00"},
+                {**sections, 6: b"\x01\x05\x00\x00"}, {**sections, 7: sections[7][:10]}):
+        with pytest.raises(FormatError):
+            method.decode(bad, ctx)
+    frames = method.decode(sections, ctx)
+    assert frames.shape == video.frames.shape
+
+
+def test_ends_come_from_whichever_source_is_closer(video, refiner):
+    method = get_method("sketch", model=str(refiner))
+    noisy = np.zeros_like(video.frames[0])  # a useless keyframe: the sketch must win at that end
+    ctx = ClipContext(noisy, video.frames[-1], video.num_frames, 25.0)
+    sections = method.encode(video.frames, ctx, 3000)
+    frames = method.decode(sections, ClipContext(noisy, video.frames[-1], video.num_frames, 25.0))
+    assert frames[0].mean() > 40  # not the black keyframe
+    np.testing.assert_array_equal(frames[-1], video.frames[-1])  # the lossless "keyframe" wins at the end
+
+
+def test_keyframes_travel_in_the_clips_except_those_of_short_clips(make_square_video, refiner):
+    from genvc.bitstream import read_stream
+    from genvc.bitstream.format import DERIVED_KEYFRAME
+
+    video = make_square_video(14, 48, 64)  # interval 6: clips [0,6] [6,12] [12,13]; the last has no clip unit
+    data = encode(video, EncodeConfig(method="sketch", bpp=0.3, interval=6, model=str(refiner), shot_detection=False))
+    stream = read_stream(data)
+    codecs = {k.frame_index: k.codec_id for k in stream.keyframes}
+    assert codecs[0] == codecs[6] == codecs[12] == DERIVED_KEYFRAME and codecs[13] != DERIVED_KEYFRAME
+    assert all(not k.data for k in stream.keyframes if k.codec_id == DERIVED_KEYFRAME)
+    decoded = decode(data, model=str(refiner)).frames
+    assert decoded.shape == video.frames.shape
+    assert psnr_rgb(video.frames, decoded) > 22.0
+
+
+def test_a_derived_keyframe_no_clip_can_supply_is_refused(square_video):
+    from genvc.bitstream import KeyframeUnit, read_stream, write_stream
+    from genvc.bitstream.format import DERIVED_KEYFRAME
+
+    stream = read_stream(encode(square_video, EncodeConfig(method="interp", keyframe_bytes=300, shot_detection=False)))
+    first = stream.keyframes[0]
+    stream.keyframes[0] = KeyframeUnit(first.frame_index, DERIVED_KEYFRAME, b"", 0)
+    with pytest.raises(FormatError):  # interp needs real keyframes
+        decode(write_stream(stream))
+    stream.keyframes[0] = KeyframeUnit(first.frame_index, DERIVED_KEYFRAME, b"x", 0)
+    with pytest.raises(FormatError):  # a derived keyframe carries no image
+        read_stream(write_stream(stream))
+
+
+def test_a_refiner_that_hurts_is_switched_off_by_the_encoder(video, tmp_path):
+    from genvc.sketch import decode_sketch
+
+    torch.manual_seed(0)
+    harmful = SketchRefiner(RefinerConfig(channels=8, blocks=1))
+    torch.nn.init.normal_(harmful.tail.weight, std=0.5)
+    method = get_method("sketch", model=harmful)
+    ctx = ClipContext(None, None, video.num_frames, 25.0, height=video.height, width=video.width)
+    sections = method.encode(video.frames, ctx, 3000)
+    frames = method.decode(sections, ctx)
+    scale = sections[6][1] / 16
+    plain = decode_sketch(sections[7], video.width, video.height, scale, video.num_frames)
+    np.testing.assert_array_equal(frames, plain)
+
+
+def test_unknown_tune_is_refused(video, refiner):
+    from genvc.errors import InputError
+
+    method = get_method("sketch", model=str(refiner))
+    ctx = ClipContext(None, None, video.num_frames, 25.0, {"tune": "ssim"}, video.height, video.width)
+    with pytest.raises(InputError):
+        method.encode(video.frames, ctx, 3000)
