@@ -34,10 +34,10 @@ class RefinerTrainConfig:
     steps: int = 6000
     batch: int = 32
     crop: int = 64
-    lr: float = 2e-3
+    lr: float = 1e-3
     window: int = 9  # frames per coded window (a short GOP, so I and P frames are both seen)
-    windows_per_video: int = 12
-    crops_per_frame: int = 4
+    windows_per_video: int = 36
+    crops_per_frame: int = 12
     qp_range: tuple[int, int] = (30, 55)
     scales: tuple[int, ...] = (1, 2, 2, 2, 3, 4)  # drawn uniformly: 2 is what the encoder picks most
     checkpoint_every: int = 500
