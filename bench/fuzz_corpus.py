@@ -61,7 +61,7 @@ def with_sections(data: bytes, seed: int = 0) -> bytes:
 def make_seeds(real_sample: bool = True) -> dict[str, bytes]:
     """Valid streams covering the intra codecs, shared and unshared keyframes, 1-, 2- and many-frame plans."""
     square = moving_square()
-    no_shots = dict(shot_detection=False)
+    no_shots = dict(shot_detection=False, method="interp")
     seeds = {
         "av1_interval4": encode(square, EncodeConfig(intra="av1", interval=4, **no_shots)),
         "vvc_interval5": encode(square, EncodeConfig(intra="vvc", interval=5, **no_shots)),
@@ -70,12 +70,14 @@ def make_seeds(real_sample: bool = True) -> dict[str, bytes]:
         "av1_2frames_17x9": encode(moving_square(2, 9, 17), EncodeConfig(**no_shots)),
     }
     seeds["av1_sections"] = with_sections(seeds["av1_interval4"])
+    # the default small preset: sketch sections (a VVC inter stream) decoded by the embedded refiner
+    seeds["sketch_interval6"] = encode(square, EncodeConfig(interval=6, shot_detection=False, keyframe_bytes=200))
     if real_sample:  # shot detection on a real clip with cuts: clips that do not share their start keyframe
         from genvc.io import read_video
         from genvc.samples import sample_path
 
         cuts = read_video(sample_path("cuts"), max_frames=40)
-        seeds["cuts_shots_avif"] = encode(cuts, EncodeConfig(intra="avif", interval=12))
+        seeds["cuts_shots_avif"] = encode(cuts, EncodeConfig(intra="avif", interval=12, method="interp"))
     return seeds
 
 

@@ -21,7 +21,7 @@ def cuts_video():
 
 
 def test_round_trip_real_video_hits_target_rate(cuts_video):
-    data = encode(cuts_video, EncodeConfig(bpp=0.05, interval=20))
+    data = encode(cuts_video, EncodeConfig(method="interp", bpp=0.05, interval=20))
     bpp = len(data) * 8 / cuts_video.num_pixels
     assert 0.045 <= bpp <= 0.05
     decoded = decode(data)

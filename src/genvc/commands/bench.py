@@ -23,7 +23,7 @@ def register(subparsers) -> None:
     p.add_argument("--codecs", nargs="+", default=["genvc", *BASELINES], metavar="CODEC",
                    help=f"genvc and/or {', '.join(BASELINES)} (default: all)")
     p.add_argument("--frames", type=int, default=None, help="use the first N frames of each video")
-    p.add_argument("--method", default="interp", help="genvc clip method (default: interp)")
+    p.add_argument("--method", default="sketch", help="genvc clip method (default: sketch)")
     p.add_argument("--preset", action="append", default=[], metavar="CODEC=PRESET",
                    help="override a baseline's preset, e.g. x265=medium, svtav1=8, aom=5 (cpu-used), vvenc=medium")
     p.add_argument("--anchor", default="x265", help="codec the BD-rates are computed against (default: x265)")

@@ -9,6 +9,7 @@ from genvc.codec import EncodeConfig, decode, encode
 from genvc.io import read_video, write_video
 from genvc.methods import method_names
 from genvc.metrics import psnr_rgb, psnr_yuv
+from genvc.metrics.vmaf import vmaf
 from genvc.samples import SAMPLES, sample_path
 from genvc.utils.atomic import write_bytes_atomic
 
@@ -19,10 +20,15 @@ def register(subparsers) -> None:
                               "model, decode it, and print bytes, bpp and PSNR.")
     p.add_argument("--sample", default="bikes", choices=list(SAMPLES), help="sample video (default bikes)")
     p.add_argument("--frames", type=int, default=90, help="frames to code (default 90)")
-    p.add_argument("--bpp", type=float, default=0.01, help="target bits per pixel (default 0.01)")
-    p.add_argument("--method", default="interp", choices=method_names())
+    p.add_argument("--bpp", type=float, default=0.005, help="target bits per pixel (default 0.005)")
+    p.add_argument("--method", default="sketch", choices=method_names())
     p.add_argument("-o", "--output-dir", default="genvc-demo", help="where the .gvc and decoded .mp4 go")
     p.set_defaults(run=run)
+
+
+def _vmaf_text(video, decoded) -> str:
+    score = vmaf(video.frames, decoded.frames, video.fps)
+    return "" if score is None else f", VMAF {score:.1f}"
 
 
 def run(args) -> int:
@@ -46,7 +52,7 @@ def run(args) -> int:
     print(f"rate     {num_bytes} bytes = {num_bytes * 8 / video.num_pixels:.5f} bpp "
           f"(target {args.bpp}), {num_bytes * 8 * float(video.fps) / video.num_frames / 1000:.2f} kbit/s")
     print(f"quality  PSNR-RGB {psnr_rgb(video.frames, decoded.frames):.2f} dB, "
-          f"PSNR-Y {psnr_yuv(video.frames, decoded.frames)['y']:.2f} dB")
+          f"PSNR-Y {psnr_yuv(video.frames, decoded.frames)['y']:.2f} dB" + _vmaf_text(video, decoded))
     print(f"speed    encode {encode_s:.1f} s, decode {decode_s:.1f} s "
           f"({video.num_pixels / decode_s / 1e6:.2f} Mpixel/s)")
     print(f"files    {gvc_path}, {mp4_path}")

@@ -63,7 +63,7 @@ def upsample(frames: np.ndarray, width: int, height: int, scale: float) -> np.nd
     sw, sh = sketch_size(width, height, scale)
     frames = frames[:, :sh, :sw]
     if scale == 1:
-        return np.ascontiguousarray(frames)
+        return frames.copy()  # writable (the decoder's buffer is not)
     return np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_LANCZOS4) for f in frames])
 
 
