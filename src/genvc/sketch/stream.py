@@ -17,7 +17,9 @@ from genvc.intra.ffmpeg_codecs import SWS_FLAGS, run_ffmpeg
 #: downscale factors the encoder may choose, finest first, each with the worst QP at which it is still preferred
 #: to the next coarser one (measured on bikes/bigbuckbunny: at the same bytes a finer sketch at a high QP keeps
 #: more VMAF than a coarser one at a lower QP, down to about these QPs).
-SCALES: dict[int, int] = {1: 40, 2: 63, 3: 63, 4: 63, 6: 63, 8: 63}
+SCALES: dict[int, int] = {1: 40, 2: 56, 3: 56, 4: 56, 6: 56, 8: 56}
+#: past this QP vvenc's pictures fall apart (bikes at 1/4 size: 31.3 dB at QP 40, 23.1 at 55, 19.7 at 63) while
+#: the bytes hardly fall (per-picture headers dominate): when no scale fits below it, the rate cannot be reached
 #: scales are coded in sixteenths, 1 to 8: between the ladder's steps they fill what an integer QP step leaves
 SCALE_UNIT = 16
 MAX_SCALE = 8
@@ -109,7 +111,7 @@ def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: int | None
     """The sketch of `frames` (T×H×W×3 uint8) in at most `budget` bytes.
 
     Without a fixed `scale`, the finest scale whose best fitting QP is no worse than its limit in `SCALES` wins;
-    if none fits, the coarsest scale at its worst QP is returned and the caller sees the overshoot.
+    if none fits, the smallest stream at the scales' QP limits is returned and the caller sees the overshoot.
     """
     if budget < 1:
         raise InputError(f"sketch budget must be positive, got {budget} bytes")
@@ -121,7 +123,8 @@ def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: int | None
         if fit is not None and (scale or fit.qp <= SCALES[s]):
             fit.scale = s
             return fit if scale else _fill(frames, fit, budget, fps, finest=max([1] + [f for f in SCALES if f < s]))
-    return encode_sketch_at(frames, scales[-1], QP_RANGE[-1], fps)
+    # The floor: the smallest stream at the worst useful QP (the caller sees the overshoot).
+    return min((encode_sketch_at(frames, s, SCALES[s], fps) for s in scales), key=lambda code: len(code.data))
 
 
 def _fill(frames: np.ndarray, code: SketchCode, budget: int, fps: float, finest: float) -> SketchCode:
