@@ -47,6 +47,7 @@ def _parse_presets(items: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from genvc.bench.report import write_report
+    from genvc.bench.summary import write_summary
     from genvc.bench.runner import Bench, BenchConfig
     from genvc.errors import InputError
     from genvc.metrics import MetricConfig
@@ -68,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     notes += _unavailable_notes(points)
     csv_path, json_path = bench.store.write_tables(points)
     report = write_report(bench.store, points, args.anchor, notes)
-    print(f"{len(points)} points in {time.perf_counter() - start:.0f} s → {csv_path}, {json_path}, {report}")
+    summary = write_summary(bench.store.root, points, args.anchor)
+    print(f"{len(points)} points in {time.perf_counter() - start:.0f} s → {csv_path}, {json_path}, {report}, {summary}")
     return 0
 
 

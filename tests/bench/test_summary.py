@@ -1,0 +1,25 @@
+from genvc.bench.store import Point
+from genvc.bench.summary import write_summary
+
+
+def _point(codec, target, bpp, vmaf, reached=True):
+    return Point(video="v", codec=codec, preset="p", frames=10, width=64, height=64, target_bpp=target, bpp=bpp,
+                 bytes=int(bpp * 10 * 64 * 64 / 8), total_bytes=int(bpp * 10 * 64 * 64 / 8), reached=reached, q=None,
+                 metrics={"vmaf": vmaf, "psnr_y": 20 + vmaf / 10}, encode_s=2.0, decode_s=0.5, metrics_s=0.1,
+                 encode_peak_mb=100.0, decode_peak_mb=200.0)
+
+
+def test_summary_tables(tmp_path):
+    points = [_point("x265", 0.002, 0.0045, 30.0, reached=False), _point("x265", 0.005, 0.0047, 35.0),
+              _point("x265", 0.01, 0.0096, 70.0), _point("x265", 0.02, 0.019, 88.0),
+              _point("vvenc", 0.002, 0.0019, 21.0), _point("vvenc", 0.005, 0.0049, 61.0),
+              _point("vvenc", 0.01, 0.0095, 80.0), _point("vvenc", 0.02, 0.0186, 91.0),
+              _point("genvc", 0.002, 0.00198, 38.0), _point("genvc", 0.005, 0.00491, 67.0),
+              _point("genvc", 0.01, 0.0097, 81.0), _point("genvc", 0.02, 0.0198, 91.0)]
+    text = write_summary(tmp_path, points, "x265").read_text()
+    assert "| v | genvc p | 38.0 | 67.0 | 81.0 | 91.0 |" in text
+    assert "F (0.0045) 30.0" in text  # x265's floor at the 0.002 target
+    genvc_bd = next(line for line in text.splitlines() if line.startswith("| v | genvc |"))
+    vs_x265_vmaf, vs_x265_psnr, vs_vvenc_vmaf, vs_vvenc_psnr = [c.strip() for c in genvc_bd.split("|")[3:7]]
+    assert vs_x265_vmaf.startswith("-") and vs_x265_vmaf.endswith("%")  # better than x265 at every rate here
+    assert "| v | 0.005 | 0.00491 | -1.8 % | 0.02 | 0.08 | 200 |" in text  # rate error, Mpixel/s (40960 px), MB
