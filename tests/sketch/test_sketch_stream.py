@@ -55,3 +55,14 @@ def test_the_budget_is_filled_closely_between_qp_steps(video):
         code = encode_sketch(video.frames, budget, 25.0)
         assert 0.9 * budget <= len(code.data) <= budget, (budget, len(code.data), code.scale, code.qp)
         assert float(code.scale * 16).is_integer()
+
+
+def test_leftover_bytes_go_to_chroma_without_touching_luma_settings(video):
+    from genvc.sketch.stream import fill_chroma
+
+    code = encode_sketch(video.frames, 1500, 25.0, scale=1)
+    budget = int(len(code.data) * 1.1)
+    filled = fill_chroma(video.frames, code, budget, 25.0)
+    assert len(code.data) <= len(filled.data) <= budget
+    assert (filled.scale, filled.qp) == (code.scale, code.qp)
+    decode_sketch(filled.data, video.width, video.height, filled.scale, video.num_frames)  # still decodes

@@ -24,7 +24,7 @@ from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError
 from genvc.methods.base import ClipContext, ClipMethod
 from genvc.sketch import decode_sketch, encode_sketch, encode_sketch_at
-from genvc.sketch.stream import SCALE_UNIT
+from genvc.sketch.stream import SCALE_UNIT, fill_chroma
 
 _CONFIG = struct.Struct("<BBBB")  # version, scale in sixteenths, flags, qp (informational)
 _VERSION = 1
@@ -78,7 +78,10 @@ class SketchMethod(ClipMethod):
             longest = max(range(len(clips)), key=lambda i: len(clips[i][0]))
             recoded = encode_sketch(clips[longest][0], len(codes[longest].data) + budget, fps)
             if len(recoded.data) > len(codes[longest].data):
+                budget -= len(recoded.data) - len(codes[longest].data)
                 codes[longest] = recoded
+        if budget > 0:  # still left: the last clip's chroma
+            codes[-1] = fill_chroma(clips[-1][0], codes[-1], len(codes[-1].data) + budget, fps)
         return [self._sections(code, frames, ctx) for code, (frames, ctx) in zip(codes, clips)]
 
     def _refiner_helps(self, plain: np.ndarray, refined: np.ndarray, original: np.ndarray, tune: str) -> bool:

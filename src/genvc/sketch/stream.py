@@ -126,17 +126,15 @@ def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: int | None
         fit = _fit(downsample(frames, s), budget, fps)
         if fit is not None and (scale or fit.qp <= SCALES[s]):
             fit.scale = s
-            if scale:
-                return fit
-            return _fill_chroma(frames, _fill(frames, fit, budget, fps, finest=max([1] + [f for f in SCALES if f < s])),
-                                budget, fps)
+            return fit if scale else _fill(frames, fit, budget, fps, finest=max([1] + [f for f in SCALES if f < s]))
     # The floor: the smallest stream at the worst useful QP (the caller sees the overshoot).
     return min((encode_sketch_at(frames, s, SCALES[s], fps) for s in scales), key=lambda code: len(code.data))
 
 
-def _fill_chroma(frames: np.ndarray, code: SketchCode, budget: int, fps: float) -> SketchCode:
-    """Spend what is still left on chroma: lower chroma QP offsets cost a few percent more bytes each (the luma
-    decisions, and so the VMAF, stay as they are). Only tried when more than 3 % of the budget is unused."""
+def fill_chroma(frames: np.ndarray, code: SketchCode, budget: int, fps: float) -> SketchCode:
+    """Spend what is still left of `budget` on chroma: lower chroma QP offsets cost a few percent more bytes each
+    (the luma decisions, and so VMAF, stay as they are). For the last clip of a video, whose leftover bytes would
+    otherwise be lost; only tried when more than 3 % of the budget is unused."""
     best = code
     for offset in CHROMA_OFFSETS:
         if len(best.data) >= 0.97 * budget:
