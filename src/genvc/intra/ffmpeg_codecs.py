@@ -30,7 +30,8 @@ def run_ffmpeg(args: list[str], stdin: bytes, what: str) -> bytes:
     except subprocess.TimeoutExpired:
         raise GenvcError(f"ffmpeg timed out during {what}") from None
     if result.returncode != 0 or not result.stdout:
-        raise FormatError(f"ffmpeg failed during {what}: {result.stderr.decode(errors='replace').strip()[-300:]}")
+        detail = result.stderr.decode(errors="replace").strip()[-300:] or f"exit status {result.returncode}"
+        raise FormatError(f"ffmpeg failed during {what}: {detail}")
     return result.stdout
 
 

@@ -75,11 +75,15 @@ def upsample(frames: np.ndarray, width: int, height: int, scale: float) -> np.nd
 def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma_offset: int = 0) -> bytes:
     t, h, w = small.shape[:3]
     seconds = max(1, int(np.ceil(t / max(fps, 1e-3))) + 1)  # one intra period covers the clip
-    annexb = run_ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{max(fps, 1e-3):.6f}",
-                         "-i", "pipe:0", *SWS_FLAGS, "-pix_fmt", "yuv420p10le", "-c:v", "libvvenc",
-                         "-preset", preset, "-qp", str(qp), "-qpa", "0", "-period", str(seconds),
-                         "-vvenc-params", f"CbQpOffset={chroma_offset}:CrQpOffset={chroma_offset}",
-                         "-f", "vvc", "pipe:1"], small.tobytes(), "sketch encoding")
+    args = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{max(fps, 1e-3):.6f}",
+            "-i", "pipe:0", *SWS_FLAGS, "-pix_fmt", "yuv420p10le", "-c:v", "libvvenc",
+            "-preset", preset, "-qp", str(qp), "-qpa", "0", "-period", str(seconds),
+            "-vvenc-params", f"CbQpOffset={chroma_offset}:CrQpOffset={chroma_offset}",
+            "-f", "vvc", "pipe:1"]
+    try:
+        annexb = run_ffmpeg(args, small.tobytes(), "sketch encoding")
+    except FormatError:  # vvenc's worker threads crashed once in ~500 bench encodes: retry single-threaded
+        annexb = run_ffmpeg(args[:-3] + ["-threads", "1"] + args[-3:], small.tobytes(), "sketch encoding")
     return elementary.strip_vvc(annexb)
 
 
