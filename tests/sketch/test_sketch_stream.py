@@ -66,3 +66,20 @@ def test_leftover_bytes_go_to_chroma_without_touching_luma_settings(video):
     assert len(code.data) <= len(filled.data) <= budget
     assert (filled.scale, filled.qp) == (code.scale, code.qp)
     decode_sketch(filled.data, video.width, video.height, filled.scale, video.num_frames)  # still decodes
+
+
+def test_a_crashed_encode_is_retried_single_threaded(video, monkeypatch):
+    import genvc.sketch.stream as stream
+
+    calls, real = [], stream.run_ffmpeg
+
+    def flaky(args, stdin, what):
+        calls.append(args)
+        if len(calls) == 1:
+            raise FormatError("ffmpeg failed during sketch encoding: exit status -11")
+        return real(args, stdin, what)
+
+    monkeypatch.setattr(stream, "run_ffmpeg", flaky)
+    data = stream._encode(stream.downsample(video.frames, 2), 40, 25.0)
+    assert data and len(calls) == 2
+    assert calls[1][-5:-3] == ["-threads", "1"] and "-threads" not in calls[0]
