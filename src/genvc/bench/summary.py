@@ -51,8 +51,8 @@ def genvc_table(points: list[Point]) -> list[str]:
              "|---|---|---|---|---|---|---|"]
     for p in sorted((p for p in points if p.codec == "genvc"), key=lambda p: (p.video, p.target_bpp)):
         pixels = p.frames * p.width * p.height / 1e6
-        error = 100 * (p.bpp - p.target_bpp) / p.target_bpp
-        lines.append(f"| {p.video} | {p.target_bpp:g} | {p.bpp:.5f} | {error:+.1f} % | {pixels / p.encode_s:.2f} | "
+        error = f"{100 * (p.bpp - p.target_bpp) / p.target_bpp:+.1f} %" if p.reached else "floor"
+        lines.append(f"| {p.video} | {p.target_bpp:g} | {p.bpp:.5f} | {error} | {pixels / p.encode_s:.2f} | "
                      f"{pixels / p.decode_s:.2f} | {p.decode_peak_mb or 0:.0f} |")
     return lines
 
