@@ -35,20 +35,24 @@ def run_ffmpeg(args: list[str], stdin: bytes, what: str) -> bytes:
     return result.stdout
 
 
-def _raw_input(width: int, height: int) -> list[str]:
-    return ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-i", "pipe:0", *SWS_FLAGS]
+def raw_rgb_input(width: int, height: int, fps: float | None = None) -> list[str]:
+    """ffmpeg input arguments for raw RGB frames on stdin, converted with our swscale settings."""
+    rate = ["-r", f"{fps:.6f}"] if fps else []
+    return ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", *rate, "-i", "pipe:0", *SWS_FLAGS]
 
 
-def _decode_to_rgb(fmt: str, data: bytes, width: int, height: int, what: str) -> np.ndarray:
+def decode_to_rgb(fmt: str, data: bytes, width: int, height: int, what: str, num_frames: int = 1) -> np.ndarray:
+    """Decode exactly `num_frames` pictures of width×height to uint8 num_frames×H×W×3; FormatError otherwise."""
     # -max_pixels: a few bytes of sequence header can claim a 16K picture; refuse it before the decoder
     # allocates it (and before gigabytes of raw RGB come back through the pipe). The margin covers decoders
     # that allocate CTU-aligned buffers (VVC: 176x144 asks for 192x144; CTUs are at most 128).
     max_pixels = (width + 128) * (height + 128)
-    out = run_ffmpeg(["-max_pixels", str(max_pixels), "-f", fmt, "-i", "pipe:0", *SWS_FLAGS, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                      "pipe:1"], data, what)
-    if len(out) != width * height * 3:
-        raise FormatError(f"{what}: decoded {len(out)} bytes, expected a {width}x{height} image")
-    return np.frombuffer(out, np.uint8).reshape(height, width, 3).copy()
+    out = run_ffmpeg(["-max_pixels", str(max_pixels), "-f", fmt, "-i", "pipe:0", *SWS_FLAGS, "-frames:v", str(num_frames),
+                      "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"], data, what)
+    if len(out) != num_frames * width * height * 3:
+        expected = f"a {width}x{height} image" if num_frames == 1 else f"{num_frames} frames of {width}x{height}"
+        raise FormatError(f"{what}: decoded {len(out)} bytes, expected {expected}")
+    return np.frombuffer(out, np.uint8).reshape(num_frames, height, width, 3).copy()
 
 
 class AV1Intra(IntraCodec):
@@ -58,13 +62,13 @@ class AV1Intra(IntraCodec):
 
     def encode(self, image: np.ndarray, quality: int) -> bytes:
         h, w = image.shape[:2]
-        obus = run_ffmpeg([*_raw_input(w, h), "-frames:v", "1", "-pix_fmt", "yuv420p", "-c:v", "libaom-av1",
+        obus = run_ffmpeg([*raw_rgb_input(w, h), "-frames:v", "1", "-pix_fmt", "yuv420p", "-c:v", "libaom-av1",
                            "-still-picture", "1", "-cpu-used", "6", "-crf", str(quality), "-b:v", "0",
                            "-f", "obu", "pipe:1"], image.tobytes(), "AV1 intra encoding")
         return elementary.strip_av1(obus)
 
     def decode(self, data: bytes, width: int, height: int) -> np.ndarray:
-        return _decode_to_rgb("obu", elementary.restore_av1(data), width, height, "AV1 keyframe decoding")
+        return decode_to_rgb("obu", elementary.restore_av1(data), width, height, "AV1 keyframe decoding")[0]
 
 
 class VVCIntra(IntraCodec):
@@ -74,10 +78,10 @@ class VVCIntra(IntraCodec):
 
     def encode(self, image: np.ndarray, quality: int) -> bytes:
         h, w = image.shape[:2]
-        annexb = run_ffmpeg([*_raw_input(w, h), "-frames:v", "1", "-pix_fmt", "yuv420p10le", "-c:v", "libvvenc",
+        annexb = run_ffmpeg([*raw_rgb_input(w, h), "-frames:v", "1", "-pix_fmt", "yuv420p10le", "-c:v", "libvvenc",
                              "-preset", "faster", "-qp", str(quality), "-qpa", "0", "-f", "vvc", "pipe:1"],
                             image.tobytes(), "VVC intra encoding")
         return elementary.strip_vvc(annexb)
 
     def decode(self, data: bytes, width: int, height: int) -> np.ndarray:
-        return _decode_to_rgb("vvc", elementary.restore_vvc(data), width, height, "VVC keyframe decoding")
+        return decode_to_rgb("vvc", elementary.restore_vvc(data), width, height, "VVC keyframe decoding")[0]

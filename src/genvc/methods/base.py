@@ -72,15 +72,9 @@ class ClipMethod(abc.ABC):
         ...
 
     def encode_clips(self, clips: list[tuple[np.ndarray, ClipContext]], budget_bytes: int) -> list[dict[int, bytes]]:
-        """Code several clips under one budget for all their sections. Default: each clip gets its frames' share
-        and passes what it leaves over to the next; methods that can should spread quality evenly instead."""
-        out, remaining, frames_left = [], budget_bytes, sum(ctx.num_frames for _, ctx in clips)
-        for frames, ctx in clips:
-            sections = self.encode(frames, ctx, max(1, int(remaining * ctx.num_frames / frames_left)))
-            remaining -= sum(1 + 4 + len(p) for p in sections.values())
-            frames_left -= ctx.num_frames
-            out.append(sections)
-        return out
+        """Code all of a video's clips under one budget for their sections: the encoder's entry point for methods
+        with `derives_keyframes`, which must implement it."""
+        raise NotImplementedError(f"method {self.name!r} codes its clips one by one (see encode)")
 
 
 # name -> (method id, "module:Class"); imported lazily so `genvc info` never loads torch models.

@@ -12,21 +12,22 @@ import numpy as np
 
 from genvc.errors import FormatError, InputError
 from genvc.intra import elementary
-from genvc.intra.ffmpeg_codecs import SWS_FLAGS, run_ffmpeg
+from genvc.intra.ffmpeg_codecs import decode_to_rgb, raw_rgb_input, run_ffmpeg
 
 #: downscale factors the encoder may choose, finest first, each with the worst QP at which it is still preferred
 #: to the next coarser one (measured on bikes/bigbuckbunny: at the same bytes a finer sketch at a high QP keeps
 #: more VMAF than a coarser one at a lower QP, down to about these QPs).
 SCALES: dict[int, int] = {1: 40, 2: 56, 3: 56, 4: 56, 6: 56, 8: 56}
-#: past this QP vvenc's pictures fall apart (bikes at 1/4 size: 31.3 dB at QP 40, 23.1 at 55, 19.7 at 63) while
-#: the bytes hardly fall (per-picture headers dominate): when no scale fits below it, the rate cannot be reached
-#: scales are coded in sixteenths, 1 to 8: between the ladder's steps they fill what an integer QP step leaves
+# Past QP 56 vvenc's pictures fall apart (bikes at 1/4 size: 31.3 dB at QP 40, 23.1 at 55, 19.7 at 63) while the
+# bytes hardly fall (per-picture headers dominate): when no scale fits below it, the rate cannot be reached.
+QP_RANGE = range(0, 64)
+#: scales are coded in sixteenths, 1 to MAX_SCALE: between the ladder's steps they fill what an integer QP step
+#: leaves of a budget
 SCALE_UNIT = 16
+MAX_SCALE = 8
 #: chroma QP offsets tried, in order, to spend the last few percent of a budget (measured on bikes at QP 32:
 #: 0, -2, -4, -8 give +0, +1.4, +3.6, +6.6 % bytes)
 CHROMA_OFFSETS = (-2, -4, -8)
-MAX_SCALE = 8
-QP_RANGE = range(0, 64)
 # The QP search runs the fast preset; the final encode the better one (at equal QP: +0.5 dB for +0.4 % bytes on
 # bigbuckbunny at 1/2 size, 4x the time).
 SEARCH_PRESET, PRESET = "faster", "medium"
@@ -68,15 +69,14 @@ def upsample(frames: np.ndarray, width: int, height: int, scale: float) -> np.nd
     sw, sh = sketch_size(width, height, scale)
     frames = frames[:, :sh, :sw]
     if scale == 1:
-        return frames.copy()  # writable (the decoder's buffer is not)
+        return np.ascontiguousarray(frames)
     return np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_LANCZOS4) for f in frames])
 
 
 def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma_offset: int = 0) -> bytes:
     t, h, w = small.shape[:3]
     seconds = max(1, int(np.ceil(t / max(fps, 1e-3))) + 1)  # one intra period covers the clip
-    args = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{max(fps, 1e-3):.6f}",
-            "-i", "pipe:0", *SWS_FLAGS, "-pix_fmt", "yuv420p10le", "-c:v", "libvvenc",
+    args = [*raw_rgb_input(w, h, max(fps, 1e-3)), "-pix_fmt", "yuv420p10le", "-c:v", "libvvenc",
             "-preset", preset, "-qp", str(qp), "-qpa", "0", "-period", str(seconds),
             "-vvenc-params", f"CbQpOffset={chroma_offset}:CrQpOffset={chroma_offset}",
             "-f", "vvc", "pipe:1"]
@@ -162,14 +162,16 @@ def _fill(frames: np.ndarray, code: SketchCode, budget: int, fps: float, finest:
     else:
         return code
     height, width = frames.shape[1:3]
-    coded = {}  # padded coded size -> the finest scale giving it: coarser ones with the same size are no cheaper
+
+    def coded_size(scale: float) -> tuple[int, int]:
+        sw, sh = sketch_size(width, height, scale)
+        return _padded(sw), _padded(sh)
+
+    by_size = {}  # padded coded size -> the finest scale giving it: coarser ones with the same size are no cheaper
     for step in steps:
-        sw, sh = sketch_size(width, height, step)
-        coded.setdefault((_padded(sw), _padded(sh)), step)
-        coded[_padded(sw), _padded(sh)] = min(coded[_padded(sw), _padded(sh)], step)
-    current = sketch_size(width, height, code.scale)
-    steps = sorted({v for k, v in coded.items() if k != (_padded(current[0]), _padded(current[1])) or code.scale == 1},
-                   reverse=True)
+        by_size[coded_size(step)] = min(by_size.get(coded_size(step), step), step)
+    current = coded_size(code.scale)
+    steps = sorted((v for k, v in by_size.items() if k != current or code.scale == 1), reverse=True)
     # steps run from fewest to most bytes: find the last that fits
     lo, hi, best = 0, len(steps) - 1, -1
     while lo <= hi:
@@ -185,7 +187,7 @@ def _fill(frames: np.ndarray, code: SketchCode, budget: int, fps: float, finest:
     return code
 
 
-def encode_sketch_at(frames: np.ndarray, scale: int, qp: int, fps: float) -> SketchCode:
+def encode_sketch_at(frames: np.ndarray, scale: float, qp: int, fps: float) -> SketchCode:
     """The sketch at a given scale and QP (no rate target)."""
     return SketchCode(_encode(downsample(frames, scale), qp, fps, PRESET), scale, qp)
 
@@ -195,10 +197,5 @@ def decode_sketch(data: bytes, width: int, height: int, scale: float, num_frames
     check_scale(scale)
     sw, sh = sketch_size(width, height, scale)
     pw, ph = _padded(sw), _padded(sh)
-    # -max_pixels: the stream's own header may claim a huge picture; refuse it before allocation (CTUs ≤ 128).
-    raw = run_ffmpeg(["-max_pixels", str((pw + 128) * (ph + 128)), "-f", "vvc", "-i", "pipe:0", *SWS_FLAGS,
-                      "-frames:v", str(num_frames), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
-                     elementary.restore_vvc(data), "sketch decoding")
-    if len(raw) != num_frames * ph * pw * 3:
-        raise FormatError(f"sketch decoded to {len(raw)} bytes, expected {num_frames} frames of {pw}x{ph}")
-    return upsample(np.frombuffer(raw, np.uint8).reshape(num_frames, ph, pw, 3), width, height, scale)
+    frames = decode_to_rgb("vvc", elementary.restore_vvc(data), pw, ph, "sketch decoding", num_frames)
+    return upsample(frames, width, height, scale)

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from genvc.errors import InputError
 from genvc.models.refiner import RefinerConfig, SketchRefiner
-from genvc.sketch.stream import SCALES, decode_sketch, downsample
+from genvc.sketch.stream import SCALES, decode_sketch, encode_sketch_at
 from genvc.utils.atomic import atomic_path
 
 #: sample name -> frames used for training (python slice bounds); every evaluation frame lies outside them.
@@ -52,10 +52,8 @@ def _windows(frames: np.ndarray, count: int, length: int, rng: np.random.Generat
 
 
 def _code_window(window: np.ndarray, scale: int, qp: int) -> np.ndarray:
-    from genvc.sketch.stream import _encode
-
     h, w = window.shape[1:3]
-    return decode_sketch(_encode(downsample(window, scale), qp, 25.0), w, h, scale, len(window))
+    return decode_sketch(encode_sketch_at(window, scale, qp, 25.0).data, w, h, scale, len(window))
 
 
 def make_pairs(videos: dict[str, np.ndarray], config: RefinerTrainConfig, rng: np.random.Generator,
