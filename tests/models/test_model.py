@@ -105,3 +105,7 @@ def test_from_pretrained_refuses_bad_folders(make_config, tmp_path):
     (tmp_path / "a" / "config.json").write_text(json.dumps(config))
     with pytest.raises(ModelError):
         GenvcModel.from_pretrained(tmp_path / "a")
+    build_model(make_config()).save_pretrained(tmp_path / "b")
+    (tmp_path / "b" / "model.safetensors").write_bytes(b"not safetensors" * 8)
+    with pytest.raises(ModelError):  # a corrupt weights file
+        GenvcModel.from_pretrained(tmp_path / "b")

@@ -39,6 +39,10 @@ def test_missing_or_broken_weights_raise_model_error(tmp_path):
     (tmp_path / "refiner.json").write_text("{not json")
     with pytest.raises(ModelError):
         SketchRefiner.from_pretrained(tmp_path)
+    SketchRefiner(RefinerConfig(channels=8, blocks=1)).save_pretrained(tmp_path)
+    (tmp_path / "refiner.safetensors").write_bytes(b"not safetensors" * 8)
+    with pytest.raises(ModelError):  # a corrupt weights file
+        SketchRefiner.from_pretrained(tmp_path)
 
 
 def test_the_embedded_default_loads():

@@ -246,7 +246,7 @@ class GenvcModel(nn.Module):
         try:
             config = ModelConfig.from_dict(json.loads((directory / "config.json").read_text()))
             state = safetensors.torch.load_file(directory / "model.safetensors")
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, safetensors.SafetensorError) as exc:
             raise ModelError(f"cannot load a genvc model from {directory}: {exc}") from exc
         model = build_model(config)
         expected = {k for k in model.state_dict() if model._is_saved(k)}

@@ -90,6 +90,7 @@ class SketchRefiner(nn.Module):
     @classmethod
     def from_pretrained(cls, folder: str | Path | None = None) -> "SketchRefiner":
         """Load from a folder written by `save_pretrained` (default: the weights shipped in the package)."""
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         folder = Path(folder) if folder is not None else DEFAULT_DIR
@@ -101,7 +102,7 @@ class SketchRefiner(nn.Module):
             config = RefinerConfig(**json.loads(config_path.read_text()))
             model = cls(config)
             model.load_state_dict(load_file(str(weights)))
-        except (ValueError, TypeError, RuntimeError, OSError) as exc:
+        except (ValueError, TypeError, RuntimeError, OSError, SafetensorError) as exc:
             raise ModelError(f"cannot load the sketch refiner from {folder}: {exc}") from None
         return model.eval()
 
