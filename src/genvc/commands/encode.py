@@ -20,9 +20,9 @@ DESCRIPTION = """\
 Encode a video (any format PyAV reads; - reads one from stdin, e.g. y4m from ffmpeg) to a .gvc stream.
 
 Rate: --bpp budgets the whole file (header and framing included). With neither --bpp nor --keyframe-bytes,
-sketch codes each clip at 1/2 size with QP 45 (measured: 0.003 bpp on a 90-frame bikes clip) and the keyframes of
-1- and 2-frame clips at the intra codec's default quality (av1/vvc: CRF/QP 21, avif: quality 67), so a single
-frame costs far more per pixel (0.42 bpp measured). A --bpp below what the video can reach gives the smallest
+sketch codes each clip at 1/2 size with QP 45, and the keyframes of 1- and 2-frame clips are coded at the intra
+codec's default quality (av1/vvc: CRF/QP 21, avif: quality 67), so a 1- or 2-frame video costs far more bits per
+pixel than a clip. A --bpp below what the video can reach gives the smallest
 stream the encoder can make, with a warning naming that floor.
 """
 
