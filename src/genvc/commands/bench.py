@@ -13,7 +13,7 @@ DEFAULT_BPPS = [0.002, 0.005, 0.01, 0.02]
 EPILOG = """\
 examples:
   genvc bench bikes bigbuckbunny --frames 45 --bpp 0.002 0.005 0.01 0.02 -o bench_out/
-  genvc bench --codecs genvc x265 --bpp 0.005 0.01 -- bikes my.mp4 -o bench_out/
+  genvc bench -o bench_out/ --codecs genvc x265 --bpp 0.005 0.01 -- bikes my.mp4   # after --: videos only
 
 --bpp and --codecs take several values: give the videos first, or end the list with -- as above.
 BD-rate fits a curve through each codec's points; from fewer than 4 rate points it is a rough estimate, and
@@ -30,7 +30,8 @@ def register(subparsers) -> None:
         "picture bytes), measure PSNR/SSIM/MS-SSIM/VMAF/LPIPS/FVD, and write results.csv, results.json, RD "
         "plots, BD-rate tables and report.html to DIR. Points already in DIR are kept (resumable).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or sample names (bikes, bigbuckbunny, ...)")
+    # nargs "*": checked in run, so that a video swallowed by --codecs/--bpp gets a hint, not argparse's usage
+    p.add_argument("videos", nargs="*", metavar="VIDEO", help="video files or sample names (bikes, bigbuckbunny, ...)")
     p.add_argument("--bpp", nargs="+", type=float, default=DEFAULT_BPPS, help="target bits per pixel")
     p.add_argument("--codecs", nargs="+", default=["genvc", *BASELINES], metavar="CODEC",
                    help=f"genvc and/or {', '.join(BASELINES)} (default: all)")
@@ -70,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
     if args.frames is not None and args.frames < 1:
         raise InputError("--frames must be at least 1")
     check_codecs(args.codecs)  # an unknown codec leaves no output folder behind
+    if not args.videos:
+        raise InputError("no videos given (--bpp and --codecs take every value after them: put the videos first, "
+                         "or end the list with --)")
     args.output.mkdir(parents=True, exist_ok=True)
     config = BenchConfig(videos=args.videos, bpps=args.bpp, out_dir=args.output, codecs=args.codecs,
                          frames=args.frames, method=args.method, presets=_parse_presets(args.preset),
