@@ -126,9 +126,10 @@ def test_learned_method_without_a_model_says_how(tmp_path, make_square_video, ca
     # item 4
     source = tmp_path / "in.mp4"
     write_video(source, make_square_video(6))
-    assert main(["encode", str(source), "-o", str(tmp_path / "x.gvc"), "--method", "flowib", "-q"]) == 1
+    # without --model the embedded generator serves flowib; Multi-C needs one trained with modalities
+    assert main(["encode", str(source), "-o", str(tmp_path / "x.gvc"), "--method", "multic", "-q"]) == 1
     err = capsys.readouterr().err
-    assert "--model DIR" in err and "genvc train" in err and "GenvcModel" not in err
+    assert "modalities" in err and "--method flowib" in err and "PixelFlow" not in err
     assert main(["encode", str(source), "-o", str(tmp_path / "x.gvc"), "--method", "multic", "--model",
                  str(tmp_path / "nowhere"), "-q"]) == 1
     err = capsys.readouterr().err

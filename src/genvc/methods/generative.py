@@ -33,6 +33,8 @@ _HAS_H, _HAS_CONDITIONS = 1, 2
 STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 9))  # 0.5 … 16
 DEFAULT_STEP_INDEX = STEPS.index(1.0)
 EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "weights" / "pixelflow"
+MODEL_HINT = ("leave --model out for the embedded generator, or pass a folder written by `genvc train` (its "
+              "output_dir/model) or by `genvc train --export CKPT -o DIR`")
 
 
 def load_pixelflow(model=None):
@@ -43,8 +45,7 @@ def load_pixelflow(model=None):
         return model.eval()
     folder = Path(model) if model is not None else EMBEDDED_DIR
     if not (folder / "config.json").is_file():
-        hint = "the package's embedded model is missing: reinstall genvc" if model is None else (
-            "pass a folder written by `genvc train` (config.json + model.safetensors) with --model")
+        hint = "the package's embedded model is missing: reinstall genvc" if model is None else MODEL_HINT
         raise ModelError(f"no generator model in {folder}: {hint}")
     return PixelFlowModel.from_pretrained(folder)
 
@@ -57,11 +58,12 @@ def model_kind(model) -> str:
         from genvc.models.pixelflow import PixelFlowModel
 
         return "pixelflow" if isinstance(model, PixelFlowModel) else "flowib-vae"
+    if not Path(model).is_dir():
+        raise ModelError(f"--model {model}: no such model folder; {MODEL_HINT}")
     try:
         kind = json.loads((Path(model) / "config.json").read_text()).get("kind")
     except (OSError, ValueError, AttributeError):
-        raise ModelError(f"{model} is not a genvc model folder (no readable config.json); pass a folder written "
-                         "by `genvc train` with --model, or leave --model out for the embedded model") from None
+        raise ModelError(f"--model {model} is not a genvc model folder (no readable config.json); {MODEL_HINT}") from None
     return "pixelflow" if kind == "pixelflow" else "flowib-vae"
 
 
