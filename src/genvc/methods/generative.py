@@ -137,9 +137,10 @@ class PixelFlowMethod(ClipMethod):
             receiver = self._receiver(ctx)
             video = _video_tensor(frames, *self._padded(ctx.height, ctx.width))
             left = None if budget_bytes is None else budget_bytes - sum(len(v) for v in sections.values())
-            step_index, data = self._fit_h(video, receiver, left)
-            sections[Section.H] = data
-            flags |= _HAS_H
+            if left is None or left > 0:
+                step_index, data = self._fit_h(video, receiver, left)
+                sections[Section.H] = data
+                flags |= _HAS_H
         sections[Section.CONFIG] = _CONFIG.pack(_VERSION, flags, self.steps, step_index)
         return sections
 
@@ -185,6 +186,9 @@ class PixelFlowIB(PixelFlowMethod):
     """FLOW-IB: keyframes + the learned code h."""
 
     name, method_id = "flowib", 2
+    #: shares of a clip's bytes the encoder tries for h (the rest goes to the keyframes), keeping the measured best
+    #: (`genvc.codec`); 0 = keyframes only, the generator then refines the receiver's prediction alone
+    side_fractions = (0.0, 0.15, 0.3, 0.5)
 
 
 class PixelMultiC(PixelFlowMethod):
