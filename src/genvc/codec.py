@@ -76,9 +76,9 @@ def encode(video: Video, config: EncodeConfig | None = None) -> bytes:
         bar.close()
         return write_stream(Stream(header, [keyframes[i] for i in keyframe_ids], clip_units))
 
-    fractions = getattr(method, "side_fractions", ())
-    if budget is not None and fractions and "side_fraction" not in config.method_options:
-        return _best_side_fraction(video, config, fractions)
+    candidates = getattr(method, "candidates", ())
+    if budget is not None and candidates and "side_fraction" not in config.method_options:
+        return _best_candidate(video, config, candidates)
 
     # Side bytes (h, conditions) are measured first against the original keyframes, so the keyframes get
     # exactly what is left of the budget; the sections are then coded for real against the decoded keyframes.
@@ -108,12 +108,14 @@ def encode(video: Video, config: EncodeConfig | None = None) -> bytes:
     return write_stream(Stream(header, [keyframes[i] for i in keyframe_ids], clip_units))
 
 
-def _best_side_fraction(video: Video, config: EncodeConfig, fractions: tuple[float, ...]) -> bytes:
-    """Decide by measurement how a method splits the budget between keyframes and side sections (h,
-    conditions): encode with each candidate share, decode, keep the stream closest to the original (MSE)."""
+def _best_candidate(video: Video, config: EncodeConfig, candidates: tuple[tuple[float, bool], ...]) -> bytes:
+    """Decide by measurement how a method splits the budget between keyframes and side sections (h, conditions)
+    and whether its generator runs: encode each candidate (share, generator on), decode, keep the stream closest
+    to the original (MSE)."""
     best, best_mse = None, None
-    for fraction in fractions:
-        trial = replace(config, method_options={**config.method_options, "side_fraction": fraction})
+    for fraction, generator in candidates:
+        options = {**config.method_options, "side_fraction": fraction, "generator": generator}
+        trial = replace(config, method_options=options)
         data = encode(video, trial)
         _, frames = iter_decode(data, model=config.model)
         mse = float(np.mean([np.mean((a.astype(np.float32) - b) ** 2) for a, b in zip(frames, video.frames)]))

@@ -158,3 +158,42 @@ def test_embedded_model_and_bad_model_folders(tmp_path):
     (tmp_path / "junk" / "config.json").write_text("{not json")
     with pytest.raises(ModelError):
         get_method("flowib", model=tmp_path / "junk")
+
+
+def test_generator_off_without_h_is_interp_exactly():
+    method = PixelFlowIB(model=tiny(), steps=2)
+    frames, ctx = _clip()
+    ctx.options = {"generator": False}
+    sections = method.encode(frames, ctx, 0)  # no bytes for h
+    assert Section.H not in sections and sections[Section.CONFIG][2] == 0
+    assert np.array_equal(method.decode(sections, ctx), interpolate(ctx.first, ctx.last, ctx.num_frames))
+
+
+def test_encoder_keeps_the_measured_best_candidate(monkeypatch):
+    """flowib's encoder tries (h share, generator on/off) and keeps the stream closest to the original: never
+    worse than its interp candidate (no h, generator off) at the same target."""
+    from genvc import codec
+    from genvc.codec import EncodeConfig, decode, encode
+    from genvc.io import Video
+
+    model = tiny()
+    with torch.no_grad():  # a generator that hurts: the encoder must switch it off
+        model.velocity.out.bias.fill_(0.5)
+    frames, _ = _clip(num_frames=9, height=32, width=32)
+    video = Video(frames, 25)
+    tried = []
+    real = codec._best_candidate
+
+    def spy(video, config, candidates):
+        tried.extend(candidates)
+        return real(video, config, candidates)
+
+    monkeypatch.setattr(codec, "_best_candidate", spy)
+    data = encode(video, EncodeConfig(method="flowib", model=model, bpp=0.5, shot_detection=False))
+    assert tried == list(PixelFlowIB.candidates)
+    chosen = decode(data, model=model).frames
+    interp_like = EncodeConfig(method="flowib", model=model, bpp=0.5, shot_detection=False,
+                               method_options={"side_fraction": 0.0, "generator": False})
+    reference = decode(encode(video, interp_like), model=model).frames
+    mse = lambda a: float(np.mean((a.astype(float) - frames) ** 2))  # noqa: E731
+    assert mse(chosen) <= mse(reference) + 1e-9

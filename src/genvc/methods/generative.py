@@ -26,7 +26,7 @@ from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError, ModelError
 from genvc.methods.base import ClipContext, ClipMethod
 
-_CONFIG = struct.Struct("<BBBB")  # version, flags, Euler steps, quantisation step index
+_CONFIG = struct.Struct("<BBBB")  # version, flags, Euler steps (0: generator off), quantisation step index
 _VERSION = 1
 _HAS_H, _HAS_CONDITIONS = 1, 2
 #: quantisation steps of h the encoder may choose (coarser = fewer bytes), a √2 ladder around the model's rate
@@ -141,7 +141,9 @@ class PixelFlowMethod(ClipMethod):
                 step_index, data = self._fit_h(video, receiver, left)
                 sections[Section.H] = data
                 flags |= _HAS_H
-        sections[Section.CONFIG] = _CONFIG.pack(_VERSION, flags, self.steps, step_index)
+        # "generator off": the decoder returns z = P + up(ĥ) (P itself without h) with no flow steps
+        steps = self.steps if ctx.options.get("generator", True) or self.model.config.path != "reformed" else 0
+        sections[Section.CONFIG] = _CONFIG.pack(_VERSION, flags, steps, step_index)
         return sections
 
     def _fit_h(self, video: torch.Tensor, receiver: dict, budget: int | None) -> tuple[int, bytes]:
@@ -164,6 +166,8 @@ class PixelFlowMethod(ClipMethod):
             raise FormatError("clip config and h section disagree")
         receiver = self._receiver(ctx)
         modalities = self._modalities(sections, ctx) if flags & _HAS_CONDITIONS else None
+        if steps == 0 and self.model.config.path != "reformed":
+            raise FormatError("generator off is only defined on the reformed path")
         video = self.model.decode(receiver, modalities, sections.get(Section.H), STEPS[step_index], steps)
         frames = ((video[0, :, :, : ctx.height, : ctx.width] + 1) * 127.5).round().clamp(0, 255)
         out = frames.to(torch.uint8).permute(1, 2, 3, 0).numpy().copy()
@@ -176,7 +180,7 @@ class PixelFlowMethod(ClipMethod):
         if data is None or len(data) != _CONFIG.size:
             raise FormatError("clip has no valid generator config section")
         version, flags, steps, step_index = _CONFIG.unpack(data)
-        if version != _VERSION or flags & ~(_HAS_H | _HAS_CONDITIONS) or not 1 <= steps or step_index >= len(STEPS):
+        if version != _VERSION or flags & ~(_HAS_H | _HAS_CONDITIONS) or step_index >= len(STEPS):
             raise FormatError(f"unsupported generator config (version {version}, flags {flags:#x}, "
                               f"step index {step_index})")
         return flags, steps, step_index
@@ -186,9 +190,9 @@ class PixelFlowIB(PixelFlowMethod):
     """FLOW-IB: keyframes + the learned code h."""
 
     name, method_id = "flowib", 2
-    #: shares of a clip's bytes the encoder tries for h (the rest goes to the keyframes), keeping the measured best
-    #: (`genvc.codec`); 0 = keyframes only, the generator then refines the receiver's prediction alone
-    side_fractions = (0.0, 0.15, 0.3, 0.5)
+    #: what the encoder tries (`genvc.codec`), keeping the measured best: (share of a clip's bytes for h, the rest
+    #: going to the keyframes; generator on). (0, off) is `interp` exactly: the floor the generator must beat.
+    candidates = ((0.0, False), (0.0, True), (0.15, True), (0.3, True), (0.5, True))
 
 
 class PixelMultiC(PixelFlowMethod):

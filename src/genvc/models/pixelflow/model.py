@@ -102,8 +102,8 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
 
     # -- the flow ------------------------------------------------------------------------------------------------
     def generate(self, source: torch.Tensor, features: torch.Tensor, steps: int | None = None) -> torch.Tensor:
-        """Euler integration of dx/dt = v from t=1 (source) to t=0."""
-        steps = steps or self.config.sampling_steps
+        """Euler integration of dx/dt = v from t=1 (source) to t=0; 0 steps return the source."""
+        steps = self.config.sampling_steps if steps is None else steps
         x = source
         times = torch.linspace(1.0, 0.0, steps + 1, device=source.device)
         for t, t_next in zip(times[:-1], times[1:]):
