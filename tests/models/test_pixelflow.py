@@ -70,7 +70,7 @@ def test_h_round_trip_matches_the_quantised_code():
 
 
 @pytest.mark.parametrize("overrides", [{}, {"path": "noise"},
-                                       {"objective": "kl", "prior": "standard", "modalities": ("flow", "seg")}])
+                                       {"objective": "kl", "prior": "standard", "modalities": ("flow", "segmentation")}])
 def test_training_reduces_the_loss(overrides):
     model = tiny(h_dropout=0.0, step_range=(1.0, 1.0), **overrides)
     batch = _batch(modalities=model.config.modalities)

@@ -33,3 +33,18 @@ def coded_receiver_inputs(frames: np.ndarray) -> dict[str, np.ndarray]:
     first, last = (coded_keyframe(frames[i], int(rng.integers(KEYFRAME_CRF[0], KEYFRAME_CRF[1] + 1)))
                    for i in (0, -1))
     return receiver_inputs(first, last, len(frames))
+
+
+#: flow-condition grid stride on training crops (pixels): the levels' 64–128 px strides give at most one arrow on a
+#: 64-pixel crop, so crops use a proportionally finer grid
+CROP_FLOW_STRIDE = 16
+
+
+def coded_receiver_inputs_with_flow(frames: np.ndarray) -> dict[str, np.ndarray]:
+    """`coded_receiver_inputs` plus the rendered Multi-C flow condition (for models with modalities=[flow])."""
+    from genvc.conditions.flow import extract_flow, render_flow
+
+    inputs = coded_receiver_inputs(frames)
+    t, h, w = frames.shape[:3]
+    inputs["flow"] = render_flow(extract_flow(frames, CROP_FLOW_STRIDE), h, w, t)
+    return inputs

@@ -15,7 +15,7 @@ from genvc.models.config import EntropyConfig, _build
 #: and the forward/backward consistency (occlusion) map.
 RECEIVER_INPUTS = ("prediction", "anchor_first", "anchor_last", "occlusion")
 #: explicit Multi-C conditions the generator can take, each rendered to an image sequence
-MODALITIES = ("seg", "pose", "flow")
+MODALITIES = ("segmentation", "pose", "flow")
 
 
 @dataclass
