@@ -81,7 +81,7 @@ class GenvcModel(nn.Module):
     @torch.no_grad()
     def text_embeddings(self, captions: list[str]) -> torch.Tensor:
         """umT5 embeddings of captions (B x text_tokens x D) for `generate(text_embeds=...)`; needs
-        `generator.text_encoder`. The encoder (5.7B parameters for umT5-XXL) is loaded on first use."""
+        `generator.text_encoder`. The encoder (6.7B parameters for umT5-XXL) is loaded on first use."""
         source = self.generator.text_encoder_source
         if not source:
             raise ModelError("this model has no text encoder (generator.text_encoder): it cannot use a caption")

@@ -2,7 +2,7 @@
 (`WanPipeline._get_t5_prompt_embeds`: tokens padded to 512, the encoder's last hidden state kept for the real
 tokens, zeros after them), the empty-prompt embedding computed once and cached on disk, captions when sent.
 
-The umT5-XXL encoder has 5.7B parameters: it is loaded only when a cache misses or a caption arrives, never kept
+The umT5-XXL encoder has 6.7B parameters (1.05B of them its vocabulary embedding): it is loaded only when a cache misses or a caption arrives, never kept
 in the training model (the generator holds the cached empty-prompt embedding as a buffer)."""
 
 from __future__ import annotations
