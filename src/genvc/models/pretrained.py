@@ -26,7 +26,7 @@ WAN21_VAE: dict = {}  # AutoencoderKLWan's defaults are the Wan2.1 VAE (base_dim
 UMT5_XXL = dict(
     vocab_size=256384, d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64,
     relative_attention_num_buckets=32, relative_attention_max_distance=128, feed_forward_proj="gated-gelu",
-    layer_norm_epsilon=1e-6, tie_word_embeddings=False,
+    layer_norm_epsilon=1e-6,
 )
 CLIP_VIT_H14 = dict(
     hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=16, image_size=224,
@@ -74,6 +74,16 @@ def cast(model: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Module:
     return model
 
 
+def _tied(model):
+    """Tie what transformers ties (umT5: encoder.embed_tokens is `shared`): under init_empty_weights its own
+    `tie_weights` leaves two meta copies, which would count the 1.05B-parameter vocabulary twice."""
+    keys = getattr(model, "_tied_weights_keys", None)
+    for target, source in (keys.items() if isinstance(keys, dict) else ()):
+        parent, _, name = target.rpartition(".")
+        model.get_submodule(parent)._parameters[name] = model.get_parameter(source)
+    return model
+
+
 def _failed(what: str, source: str, exc: Exception) -> ModelError:
     return ModelError(f"cannot load the {what} from {source!r} (download Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers or "
                       f"point the config at a local copy): {exc}")
@@ -106,7 +116,7 @@ def load_clip(source: str, dtype: torch.dtype):
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
 
     if is_architecture_only():
-        return cast(CLIPVisionModel(CLIPVisionConfig(**CLIP_VIT_H14)), dtype), CLIPImageProcessor()
+        return _tied(cast(CLIPVisionModel(CLIPVisionConfig(**CLIP_VIT_H14)), dtype)), CLIPImageProcessor()
     try:
         model = CLIPVisionModel.from_pretrained(source, subfolder="image_encoder", dtype=dtype)
         return model, CLIPImageProcessor.from_pretrained(source, subfolder="image_processor")
@@ -119,7 +129,7 @@ def load_text_encoder(source: str, dtype: torch.dtype):
     from transformers import AutoTokenizer, UMT5Config, UMT5EncoderModel
 
     if is_architecture_only():
-        return cast(UMT5EncoderModel(UMT5Config(**UMT5_XXL)), dtype), None
+        return _tied(cast(UMT5EncoderModel(UMT5Config(**UMT5_XXL)), dtype)), None
     try:
         model = UMT5EncoderModel.from_pretrained(source, subfolder="text_encoder", dtype=dtype)
         return model, AutoTokenizer.from_pretrained(source, subfolder="tokenizer")

@@ -8,6 +8,7 @@ in the training model (the generator holds the cached empty-prompt embedding as 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -48,10 +49,8 @@ class PromptEncoder:
 
 
 def _cache_file(source: str, max_tokens: int, cache_dir: Path | None) -> Path:
-    if cache_dir is None:
-        from genvc.samples import cache_dir as default_cache_dir
-
-        cache_dir = default_cache_dir()
+    if cache_dir is None:  # genvc's cache ($GENVC_CACHE or ~/.cache/genvc), beside the sample videos
+        cache_dir = os.environ.get("GENVC_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "genvc")
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", source.rstrip("/").split("/")[-1])[-60:]
     key = hashlib.sha256(f"{source}|{max_tokens}".encode()).hexdigest()[:12]
     return Path(cache_dir) / "text" / f"{slug}-{key}.safetensors"
