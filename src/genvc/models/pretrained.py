@@ -34,24 +34,34 @@ CLIP_VIT_H14 = dict(
 )
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
-_ARCHITECTURE_ONLY = contextvars.ContextVar("genvc_architecture_only", default=False)
+PUBLISHED = {"transformer": WAN_FLF2V_14B_TRANSFORMER, "vae": WAN21_VAE, "image_encoder": CLIP_VIT_H14,
+             "text_encoder": UMT5_XXL}
+
+_ARCHITECTURES = contextvars.ContextVar("genvc_architectures", default=None)
 
 
 @contextlib.contextmanager
-def architecture_only():
-    """Build every module on the meta device and every pretrained part from its published config (no files)."""
-    from accelerate import init_empty_weights
-
-    token = _ARCHITECTURE_ONLY.set(True)
+def architecture_only(architectures: dict | None = None):
+    """Inside, each pretrained part ("transformer", "vae", "image_encoder", "text_encoder") is built on the meta
+    device from its published config, or from `architectures[part]` (e.g. tiny stand-ins for a CPU check),
+    instead of being read from disk. The parts genvc trains itself (compressor, entropy model) are built as usual;
+    LoRA adapters follow their base layers onto the meta device."""
+    token = _ARCHITECTURES.set({**PUBLISHED, **(architectures or {})})
     try:
-        with init_empty_weights():
-            yield
+        yield
     finally:
-        _ARCHITECTURE_ONLY.reset(token)
+        _ARCHITECTURES.reset(token)
 
 
 def is_architecture_only() -> bool:
-    return _ARCHITECTURE_ONLY.get()
+    return _ARCHITECTURES.get() is not None
+
+
+def _empty(part: str, build):
+    from accelerate import init_empty_weights
+
+    with init_empty_weights():
+        return build(_ARCHITECTURES.get()[part])
 
 
 def torch_dtype(name: str) -> torch.dtype:
@@ -93,7 +103,7 @@ def load_transformer(source: str, dtype: torch.dtype):
     from diffusers import WanTransformer3DModel
 
     if is_architecture_only():
-        return cast(WanTransformer3DModel(**WAN_FLF2V_14B_TRANSFORMER), dtype)
+        return cast(_empty("transformer", lambda c: WanTransformer3DModel(**c)), dtype)
     try:
         return WanTransformer3DModel.from_pretrained(source, subfolder="transformer", torch_dtype=dtype)
     except (OSError, ValueError) as exc:
@@ -104,7 +114,7 @@ def load_vae(source: str, dtype: torch.dtype):
     from diffusers import AutoencoderKLWan
 
     if is_architecture_only():
-        return cast(AutoencoderKLWan(**WAN21_VAE), dtype)
+        return cast(_empty("vae", lambda c: AutoencoderKLWan(**c)), dtype)
     try:
         return AutoencoderKLWan.from_pretrained(source, subfolder="vae", torch_dtype=dtype)
     except (OSError, ValueError) as exc:
@@ -116,7 +126,10 @@ def load_clip(source: str, dtype: torch.dtype):
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
 
     if is_architecture_only():
-        return _tied(cast(CLIPVisionModel(CLIPVisionConfig(**CLIP_VIT_H14)), dtype)), CLIPImageProcessor()
+        model = _empty("image_encoder", lambda c: CLIPVisionModel(CLIPVisionConfig(**c)))
+        side = model.config.image_size  # the OpenAI-CLIP processor (resize short side, centre crop) at that size
+        processor = CLIPImageProcessor(size={"shortest_edge": side}, crop_size={"height": side, "width": side})
+        return _tied(cast(model, dtype)), processor
     try:
         model = CLIPVisionModel.from_pretrained(source, subfolder="image_encoder", dtype=dtype)
         return model, CLIPImageProcessor.from_pretrained(source, subfolder="image_processor")
@@ -129,7 +142,7 @@ def load_text_encoder(source: str, dtype: torch.dtype):
     from transformers import AutoTokenizer, UMT5Config, UMT5EncoderModel
 
     if is_architecture_only():
-        return _tied(cast(UMT5EncoderModel(UMT5Config(**UMT5_XXL)), dtype)), None
+        return _tied(cast(_empty("text_encoder", lambda c: UMT5EncoderModel(UMT5Config(**c))), dtype)), None
     try:
         model = UMT5EncoderModel.from_pretrained(source, subfolder="text_encoder", dtype=dtype)
         return model, AutoTokenizer.from_pretrained(source, subfolder="tokenizer")

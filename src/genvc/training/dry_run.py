@@ -162,7 +162,7 @@ def _quiet_libraries() -> None:
 
 def format_report(info: dict) -> str:
     m = info["memory"]
-    lines = [f"model {info['config_model']}: built on the meta device (no weights read, nothing allocated)"]
+    lines = [f"model {info['config_model']}: pretrained parts built on the meta device (no weights read, no GPU)"]
     lines.append(f"  {'part':<16}{'parameters':>16}{'trainable':>16}")
     for name, c in info["components"].items():
         lines.append(f"  {name:<16}{c['params']:>16,}{c['trainable']:>16,}")
