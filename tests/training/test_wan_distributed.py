@@ -37,3 +37,16 @@ def test_accelerate_launch_two_cpu_processes_trains_the_wan_preset(hub, video_fo
     assert any(torch.count_nonzero(v) for k, v in saved.items() if "lora_B" in k)  # two steps moved B off zero
     model = GenvcModel.from_pretrained(run / "model")
     assert model.generator.transformer.blocks[0].attn1.to_q.base_layer.weight.dtype == torch.bfloat16
+
+
+def test_the_fsdp_config_parses_and_wraps_the_wan_blocks():
+    # accelerate's FSDP plugin refuses to start without a GPU, so the launch itself is not run here
+    from accelerate.commands.config.config_args import load_config_from_file
+    from accelerate.utils import DistributedType
+    from diffusers import WanTransformer3DModel
+
+    config = load_config_from_file(str(ROOT / "configs" / "accelerate" / "fsdp.yaml"))
+    assert config.distributed_type == DistributedType.FSDP and config.fsdp_config["fsdp_use_orig_params"]
+    tiny = WanTransformer3DModel(num_attention_heads=2, attention_head_dim=8, text_dim=16, freq_dim=16, ffn_dim=32,
+                                 num_layers=1)
+    assert type(tiny.blocks[0]).__name__ == config.fsdp_config["fsdp_transformer_layer_cls_to_wrap"]
