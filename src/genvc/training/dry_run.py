@@ -24,8 +24,11 @@ activations (latent-sized, small), the umT5 encoder (never resident: its empty-p
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from collections import OrderedDict
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -114,8 +117,11 @@ def dry_run(config: TrainConfig, gpus: int = 1, fsdp: bool = False) -> dict:
     from genvc.models.pretrained import architecture_only
     from genvc.training.model_io import build_model, select_trainable
 
-    if config.init_from:
-        raise InputError("--dry-run builds the model of the config's `model:` section; drop init_from")
+    if config.init_from:  # its architecture (config.json, when the `model:` section is empty), never its weights
+        model_dict = dict(config.model)
+        if not model_dict and (Path(config.init_from) / "config.json").is_file():
+            model_dict = json.loads((Path(config.init_from) / "config.json").read_text())
+        config = dataclasses.replace(config, init_from=None, model=model_dict)
     _quiet_libraries()
     with architecture_only():
         model = build_model(config)
