@@ -24,7 +24,7 @@ from torch import nn
 
 from genvc.models import ModelConfig, build_model
 from genvc.models.config import CompressorConfig
-from genvc.models.pretrained import architecture_only
+from genvc.models.wan_pretrained import architecture_only
 
 TRAINED = ("compressor.", "entropy.", "conditioner.", "generator.transformer.patch_embedding.")
 

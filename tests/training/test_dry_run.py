@@ -6,7 +6,7 @@ import json
 import pytest
 
 from genvc.cli import main
-from genvc.models.pretrained import CLIP_VIT_H14, UMT5_XXL, WAN_FLF2V_14B_TRANSFORMER
+from genvc.models.wan_pretrained import CLIP_VIT_H14, UMT5_XXL, WAN_FLF2V_14B_TRANSFORMER
 from genvc.training.config import load_config
 from genvc.training.dry_run import dry_run
 from train_helpers import ROOT

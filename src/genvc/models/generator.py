@@ -13,7 +13,7 @@ from torch import nn
 
 from genvc.errors import ModelError
 from genvc.models.config import GeneratorConfig
-from genvc.models.pretrained import load_transformer
+from genvc.models.wan_pretrained import load_transformer
 from genvc.models.text_encoder import empty_prompt_embedding
 
 WAN_CONDITION_CHANNELS = 16 + 4 + 16

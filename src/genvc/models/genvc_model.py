@@ -25,7 +25,7 @@ from genvc.models.config import ModelConfig
 from genvc.models.entropy import GaussianEntropyModel, bf16_bytes, bf16_from_bytes, bf16_round
 from genvc.models.flow import euler_sample, interpolate, target_velocity
 from genvc.models.generator import WAN_CONDITION_CHANNELS, FlowGenerator
-from genvc.models.pretrained import torch_dtype
+from genvc.models.wan_pretrained import torch_dtype
 from genvc.models.prior import conditional_prior, gaussian_kl
 from genvc.models.vae import build_vae
 from genvc.utils.atomic import write_bytes_atomic

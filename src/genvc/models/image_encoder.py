@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genvc.models.pretrained import load_clip
+from genvc.models.wan_pretrained import load_clip
 
 
 def _size_value(size, key: str):

@@ -17,7 +17,7 @@ import safetensors.torch
 import torch
 
 from genvc.errors import ModelError
-from genvc.models.pretrained import is_architecture_only, load_text_encoder
+from genvc.models.wan_pretrained import is_architecture_only, load_text_encoder
 from genvc.utils.atomic import write_bytes_atomic
 
 

@@ -16,7 +16,7 @@ from torch import nn
 from genvc.errors import InputError, ModelError
 from genvc.models.config import VAEConfig
 from genvc.models.layers import CausalConv3d, ChannelRMSNorm, ResBlock3d
-from genvc.models.pretrained import load_vae
+from genvc.models.wan_pretrained import load_vae
 
 
 @runtime_checkable

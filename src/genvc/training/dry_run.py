@@ -71,7 +71,7 @@ def _text_encoder_params(model: nn.Module) -> int | None:
     source = getattr(generator, "text_encoder_source", None)
     if not source:
         return None
-    from genvc.models.pretrained import load_text_encoder
+    from genvc.models.wan_pretrained import load_text_encoder
 
     encoder, _ = load_text_encoder(source, torch.bfloat16)  # inside architecture_only(): on the meta device
     return _count(encoder.parameters())
@@ -114,7 +114,7 @@ def memory_estimate(model: nn.Module, config: TrainConfig, gpus: int = 1, fsdp: 
 
 def dry_run(config: TrainConfig, gpus: int = 1, fsdp: bool = False) -> dict:
     """Counts and the memory estimate of `config`'s model, built on the meta device."""
-    from genvc.models.pretrained import architecture_only
+    from genvc.models.wan_pretrained import architecture_only
     from genvc.training.model_io import build_model, select_trainable
 
     if config.init_from:  # its architecture (config.json, when the `model:` section is empty), never its weights
