@@ -7,7 +7,7 @@ a time, for long videos), and the file helpers `encode_file` / `decode_file` use
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 import numpy as np
@@ -76,13 +76,20 @@ def encode(video: Video, config: EncodeConfig | None = None) -> bytes:
         bar.close()
         return write_stream(Stream(header, [keyframes[i] for i in keyframe_ids], clip_units))
 
+    fractions = getattr(method, "side_fractions", ())
+    if budget is not None and fractions and "side_fraction" not in config.method_options:
+        return _best_side_fraction(video, config, fractions)
+
     # Side bytes (h, conditions) are measured first against the original keyframes, so the keyframes get
     # exactly what is left of the budget; the sections are then coded for real against the decoded keyframes.
     side_bytes = config.method_options.get("side_bytes")  # per-clip hint; None: the method's default
+    fraction = config.method_options.get("side_fraction")
     remaining = budget
     if budget is not None:
         for index, clip in enumerate(plan.clips):
             if needs_clip_unit(clip):
+                if fraction is not None:  # the clip's frames' share of the budget, this fraction of it to the side
+                    side_bytes = int(fraction * budget * clip.num_frames / video.num_frames)
                 ctx = ClipContext(frames[clip.start], frames[clip.end], clip.num_frames, fps, config.method_options)
                 sections = method.encode(frames[clip.start:clip.end + 1], ctx, side_bytes) if method.uses_bits else {}
                 remaining -= clip_unit_bytes(index, sections)
@@ -91,12 +98,28 @@ def encode(video: Video, config: EncodeConfig | None = None) -> bytes:
     clip_units = []
     for index, clip in enumerate(plan.clips):
         if needs_clip_unit(clip):
+            if fraction is not None:
+                side_bytes = int(fraction * budget * clip.num_frames / video.num_frames)
             ctx = ClipContext(decoded[clip.start], decoded[clip.end], clip.num_frames, fps, config.method_options)
             sections = method.encode(frames[clip.start:clip.end + 1], ctx, side_bytes)
             clip_units.append(ClipUnit(index, method.method_id, sections))
         bar.update()
     bar.close()
     return write_stream(Stream(header, [keyframes[i] for i in keyframe_ids], clip_units))
+
+
+def _best_side_fraction(video: Video, config: EncodeConfig, fractions: tuple[float, ...]) -> bytes:
+    """Decide by measurement how a method splits the budget between keyframes and side sections (h,
+    conditions): encode with each candidate share, decode, keep the stream closest to the original (MSE)."""
+    best, best_mse = None, None
+    for fraction in fractions:
+        trial = replace(config, method_options={**config.method_options, "side_fraction": fraction})
+        data = encode(video, trial)
+        _, frames = iter_decode(data, model=config.model)
+        mse = float(np.mean([np.mean((a.astype(np.float32) - b) ** 2) for a, b in zip(frames, video.frames)]))
+        if best_mse is None or mse < best_mse:
+            best, best_mse = data, mse
+    return best
 
 
 def derived_keyframes(plan) -> set[int]:

@@ -47,9 +47,9 @@ def test_flowib_bf16_mode_and_malformed_sections(make_config, tmp_path):
         method.decode(sections, other)  # shapes in the config do not fit this clip
 
 
-def test_method_needs_a_model():
+def test_method_needs_a_model_folder(tmp_path):
     with pytest.raises(ModelError):
-        get_method("flowib", model=None)
+        get_method("flowib", model=tmp_path / "missing")
 
 
 @pytest.mark.parametrize("name,has_h", [("multic", False), ("hybrid", True)])

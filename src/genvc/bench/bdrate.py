@@ -12,6 +12,17 @@ from genvc.bench.store import Point
 from genvc.metrics import LOWER_IS_BETTER
 
 BD_METRICS = ("psnr_y", "psnr_yuv", "msssim_y", "vmaf", "lpips")
+#: BD-rate fits a cubic through each curve: with fewer distinct rate points than this it is a rough estimate
+MIN_RELIABLE_POINTS = 4
+
+
+def sparse_curves(points: list[Point]) -> list[str]:
+    """"video/codec (n points)" for every curve with fewer than MIN_RELIABLE_POINTS distinct rates."""
+    counts: dict[tuple[str, str], set] = {}
+    for p in points:
+        counts.setdefault((p.video, p.codec), set()).add(p.bytes)
+    return [f"{video}/{codec} ({len(rates)} point{'s' * (len(rates) != 1)})"
+            for (video, codec), rates in sorted(counts.items()) if len(rates) < MIN_RELIABLE_POINTS]
 
 
 def rd_curve(points: list[Point], metric: str) -> tuple[np.ndarray, np.ndarray] | None:

@@ -68,13 +68,18 @@ def save_crop(path: Path, frames: np.ndarray) -> None:
         Image.fromarray(center_crop(frames[len(frames) // 2])).save(tmp, format="PNG")
 
 
+def check_codecs(codecs: list[str]) -> None:
+    unknown = [c for c in codecs if c != "genvc" and c not in BASELINES]
+    if unknown:
+        raise InputError(f"unknown codec{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}; known: genvc, "
+                         f"{', '.join(BASELINES)} (videos go before --codecs, or after a --)")
+
+
 class Bench:
     def __init__(self, config: BenchConfig) -> None:
         self.config = config
+        check_codecs(config.codecs)  # before the store creates any folder
         self.store = ResultStore(config.out_dir)
-        unknown = [c for c in config.codecs if c != "genvc" and c not in BASELINES]
-        if unknown:
-            raise InputError(f"unknown codecs {unknown}; known: genvc, {', '.join(BASELINES)}")
         self.baselines = {c: get_baseline(c) for c in config.codecs if c != "genvc"}
         self.skipped: dict[str, str] = {}
         if "genvc" in config.codecs and (reason := genvc_unavailable_reason()):

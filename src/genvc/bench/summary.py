@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genvc.bench.bdrate import bd_rate_table
+from genvc.bench.bdrate import MIN_RELIABLE_POINTS, bd_rate_table, sparse_curves
 from genvc.bench.store import Point
 from genvc.utils.atomic import write_bytes_atomic
 
@@ -65,6 +65,9 @@ def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
              "## VMAF", "", *quality_table(points, "vmaf"), "",
              "## PSNR-Y (dB)", "", *quality_table(points, "psnr_y"), "",
              "## BD-rate", "", *bd_table(points, anchors), ""]
+    if sparse := sparse_curves(points):
+        parts += [f"Caveat: fewer than {MIN_RELIABLE_POINTS} rate points for {', '.join(sparse)}: BD-rates involving "
+                  "them are rough estimates.", ""]
     if any(p.codec == "genvc" for p in points):
         parts += ["## genvc rate control, speed and memory", "",
                   "Rate from the bytes of the written .gvc; speed is wall time of the whole encode/decode call on "

@@ -10,6 +10,17 @@ from pathlib import Path
 DEFAULT_BPPS = [0.002, 0.005, 0.01, 0.02]
 
 
+EPILOG = """\
+examples:
+  genvc bench bikes bigbuckbunny --frames 45 --bpp 0.002 0.005 0.01 0.02 -o bench_out/
+  genvc bench -o bench_out/ --codecs genvc x265 --bpp 0.005 0.01 -- bikes my.mp4   # after --: videos only
+
+--bpp and --codecs take several values: give the videos first, or end the list with -- as above.
+BD-rate fits a curve through each codec's points; from fewer than 4 rate points it is a rough estimate, and
+summary.md, report.html and this command say so.
+"""
+
+
 def register(subparsers) -> None:
     from genvc.bench.baselines import BASELINES
 
@@ -17,12 +28,14 @@ def register(subparsers) -> None:
         "bench", help="compare genvc with x264/x265/SVT-AV1/libaom/VVenC at matched rates",
         description="Encode each video with every codec at each target bpp (baselines by a CRF/QP search on "
         "picture bytes), measure PSNR/SSIM/MS-SSIM/VMAF/LPIPS/FVD, and write results.csv, results.json, RD "
-        "plots, BD-rate tables and report.html to DIR. Points already in DIR are kept (resumable).")
-    p.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or sample names (bikes, bigbuckbunny, ...)")
+        "plots, BD-rate tables and report.html to DIR. Points already in DIR are kept (resumable).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # nargs "*": checked in run, so that a video swallowed by --codecs/--bpp gets a hint, not argparse's usage
+    p.add_argument("videos", nargs="*", metavar="VIDEO", help="video files or sample names (bikes, bigbuckbunny, ...)")
     p.add_argument("--bpp", nargs="+", type=float, default=DEFAULT_BPPS, help="target bits per pixel")
     p.add_argument("--codecs", nargs="+", default=["genvc", *BASELINES], metavar="CODEC",
                    help=f"genvc and/or {', '.join(BASELINES)} (default: all)")
-    p.add_argument("--frames", type=int, default=None, help="use the first N frames of each video")
+    p.add_argument("--frames", type=int, default=None, help="use the first N frames of each video (default: all)")
     p.add_argument("--method", default="sketch", help="genvc clip method (default: sketch)")
     p.add_argument("--preset", action="append", default=[], metavar="CODEC=PRESET",
                    help="override a baseline's preset, e.g. x265=medium, svtav1=8, aom=5 (cpu-used), vvenc=medium")
@@ -48,7 +61,8 @@ def _parse_presets(items: list[str]) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from genvc.bench.report import write_report
     from genvc.bench.summary import write_summary
-    from genvc.bench.runner import Bench, BenchConfig
+    from genvc.bench.bdrate import sparse_curves
+    from genvc.bench.runner import Bench, BenchConfig, check_codecs
     from genvc.errors import InputError
     from genvc.metrics import MetricConfig
 
@@ -56,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--bpp values must be positive")
     if args.frames is not None and args.frames < 1:
         raise InputError("--frames must be at least 1")
+    check_codecs(args.codecs)  # an unknown codec leaves no output folder behind
+    if not args.videos:
+        raise InputError("no videos given (--bpp and --codecs take every value after them: put the videos first, "
+                         "or end the list with --)")
     args.output.mkdir(parents=True, exist_ok=True)
     config = BenchConfig(videos=args.videos, bpps=args.bpp, out_dir=args.output, codecs=args.codecs,
                          frames=args.frames, method=args.method, presets=_parse_presets(args.preset),
@@ -67,6 +85,12 @@ def run(args: argparse.Namespace) -> int:
     points = bench.run()
     notes = [f"skipped {c}: {r}" for c, r in bench.skipped.items()]
     notes += _unavailable_notes(points)
+    sparse = sparse_curves(points)
+    if sparse:
+        caveat = (f"BD-rate caveat: fewer than 4 rate points for {', '.join(sparse)}; BD-rates from them are "
+                  "rough estimates")
+        notes.append(caveat)
+        print(f"genvc bench: {caveat}", file=sys.stderr)
     csv_path, json_path = bench.store.write_tables(points)
     report = write_report(bench.store, points, args.anchor, notes)
     summary = write_summary(bench.store.root, points, args.anchor)

@@ -2,48 +2,131 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
-from genvc.codec import EncodeConfig, encode_file
+from genvc.commands.common import (
+    add_overwrite_args, add_threads_arg, check_output, format_fps, is_stdio, message_stream, set_threads,
+    stdout_binary, warn,
+)
 from genvc.errors import InputError
 from genvc.intra import codec_names
 from genvc.methods import method_names
 
+#: --bpp is "reached" when the file is at most this much over it (rate control lands within a few percent)
+BPP_TOLERANCE = 0.05
+
+DESCRIPTION = """\
+Encode a video (any format PyAV reads; - reads one from stdin, e.g. y4m from ffmpeg) to a .gvc stream.
+
+Rate: --bpp budgets the whole file (header and framing included). With neither --bpp nor --keyframe-bytes,
+sketch codes each clip at 1/2 size with QP 45, and the keyframes of 1- and 2-frame clips are coded at the intra
+codec's default quality (av1/vvc: CRF/QP 21, avif: quality 67), so a 1- or 2-frame video costs far more bits per
+pixel than a clip. A --bpp below what the video can reach gives the smallest
+stream the encoder can make, with a warning naming that floor.
+"""
+
+EPILOG = """\
+examples:
+  genvc encode in.mp4 -o out.gvc --bpp 0.005
+  genvc encode in.mp4 -o out.gvc --start 300 --frames 90 --stats     # seek, then code 90 frames, print PSNR
+  ffmpeg -i in.mov -f yuv4mpegpipe - | genvc encode - -o - --bpp 0.005 > out.gvc
+
+An existing output is refused unless -y (or confirmed at the prompt when stdin is a terminal); -n never overwrites.
+With -o -, the .gvc bytes go to stdout and every message to stderr.
+"""
+
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("encode", help="encode a video file to .gvc",
-                              description="Encode a video (any format PyAV reads) to a .gvc stream.")
-    p.add_argument("input", help="input video file")
-    p.add_argument("-o", "--output", required=True, help="output .gvc file (written atomically)")
+    import argparse
+
+    p = subparsers.add_parser("encode", help="encode a video file to .gvc", description=DESCRIPTION,
+                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", help="input video file, or - for stdin")
+    p.add_argument("-o", "--output", required=True, help="output .gvc file (written atomically), or - for stdout")
     rate = p.add_mutually_exclusive_group()
-    rate.add_argument("--bpp", type=float, help="target bits per pixel for the whole file, e.g. 0.01")
+    rate.add_argument("--bpp", type=float, help="target bits per pixel for the whole file, e.g. 0.005 "
+                      "(default: none, see the rate note above)")
     rate.add_argument("--keyframe-bytes", type=int, help="byte budget of each keyframe")
-    p.add_argument("--interval", type=int, default=45, help="keyframe interval w in frames (default 45)")
+    p.add_argument("--interval", type=int, default=45, help="keyframe interval w in frames")
     p.add_argument("--method", default="sketch", choices=method_names(),
-                   help="how inner frames are coded (default sketch: the embedded small preset)")
-    p.add_argument("--intra", default="av1", choices=codec_names(), help="keyframe codec (default av1)")
+                   help="how inner frames are coded (sketch: the embedded small preset)")
+    p.add_argument("--intra", default="av1", choices=codec_names(), help="keyframe codec")
     p.add_argument("--no-shot-detection", action="store_true", help="keyframes by interval only (no TransNetV2)")
-    p.add_argument("--frames", type=int, help="encode only the first N frames")
+    p.add_argument("--start", type=int, default=0, metavar="N", help="skip the first N frames (seek)")
+    p.add_argument("--frames", type=int, metavar="N", help="encode only N frames (from --start)")
     p.add_argument("--model", help="model folder for learned methods (default: the embedded model)")
     p.add_argument("--level", type=int, default=2, choices=[0, 1, 2, 3], help="Multi-C condition level")
     p.add_argument("--text", help="caption for Multi-C text conditioning")
     p.add_argument("--tune", default="vmaf", choices=["vmaf", "psnr"],
-                   help="sketch: run the refiner where it raises VMAF (default) or lowers MSE")
+                   help="sketch: run the refiner where it raises VMAF or where it lowers MSE")
+    p.add_argument("--stats", action="store_true",
+                   help="also decode the stream and print its PSNR (and VMAF where libvmaf is available)")
+    add_threads_arg(p)
+    add_overwrite_args(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
+    from genvc.codec import EncodeConfig, encode
+    from genvc.io import read_video
+    from genvc.utils.atomic import write_bytes_atomic
+
     if args.frames is not None and args.frames < 1:
         raise InputError(f"--frames must be at least 1, got {args.frames}")
+    if args.start < 0:
+        raise InputError(f"--start must be at least 0, got {args.start}")
+    set_threads(args.threads)
     config = EncodeConfig(
         method=args.method, bpp=args.bpp, keyframe_bytes=args.keyframe_bytes, interval=args.interval,
         intra=args.intra, shot_detection=not args.no_shot_detection, model=args.model,
         method_options={"level": args.level, "text": args.text, "tune": args.tune}, progress=not args.quiet,
     )
+    config.validate()
+    check_output(args.output, args.overwrite, stdin_in_use=is_stdio(args.input))  # before the (long) encode
     started = time.perf_counter()
-    result = encode_file(args.input, args.output, config, max_frames=args.frames)
+    video = read_video(args.input, max_frames=args.frames, start=args.start)
+    data = encode(video, config)
     seconds = time.perf_counter() - started
-    print(f"{result.path}: {result.num_bytes} bytes, {result.bpp:.5f} bpp, {result.num_frames} frames "
-          f"{result.width}x{result.height}, {seconds:.1f} s")
+    if is_stdio(args.output):
+        stdout_binary().write(data)
+        stdout_binary().flush()
+    else:
+        write_bytes_atomic(args.output, data)
+
+    out = message_stream(args.output)
+    bpp = len(data) * 8 / video.num_pixels
+    print(f"{args.output}: {len(data)} bytes, {bpp:.5f} bpp, {video.num_frames} frames "
+          f"{video.width}x{video.height} @ {format_fps(video.fps)} fps, {seconds:.1f} s", file=out)
+    print(stats_line(data, video if args.stats else None), file=out)
+    if args.bpp is not None and bpp > args.bpp * (1 + BPP_TOLERANCE):
+        warn(f"--bpp {args.bpp:g} cannot be reached for this video: the stream is at its floor, {bpp:.5f} bpp "
+             f"({len(data)} bytes, {bpp / args.bpp:.1f}x the target)")
     return 0
+
+
+def stats_line(data: bytes, video=None) -> str:
+    """One line: bytes per clip with its mode (sketch: scale, QP, refiner), and with `video`, the decoded
+    stream's PSNR and VMAF against it."""
+    from genvc.commands.info import describe
+
+    parts = []
+    for clip in describe(data)["clips"]:
+        text = f"[{clip['start']}-{clip['end']}] {clip['bytes']} B {clip['mode']}"
+        if "sketch" in clip:
+            s = clip["sketch"]
+            text += f" 1/{s['scale']:g} QP {s['qp']} refiner {'on' if s['refiner'] else 'off'}"
+        parts.append(text)
+    line = "  clips: " + "; ".join(parts)
+    if video is not None:
+        from genvc.codec import decode
+        from genvc.metrics import psnr_rgb, psnr_yuv
+        from genvc.metrics.vmaf import vmaf
+
+        decoded = decode(data).frames
+        line += (f"\n  quality: PSNR-RGB {psnr_rgb(video.frames, decoded):.2f} dB, "
+                 f"PSNR-Y {psnr_yuv(video.frames, decoded)['y']:.2f} dB")
+        score = vmaf(video.frames, decoded, video.fps) if min(video.height, video.width) >= 64 else None
+        line += ", VMAF n/a" if score is None else f", VMAF {score:.1f}"
+    return line

@@ -5,59 +5,92 @@ from __future__ import annotations
 import json
 
 from genvc.bitstream import read_stream, unit_sizes
-from genvc.bitstream.format import section_sizes
-from genvc.codec import read_gvc
-from genvc.bitstream.format import DERIVED_KEYFRAME
+from genvc.bitstream.format import DERIVED_KEYFRAME, clip_unit_bytes, section_sizes
+from genvc.bitstream.sections import Section
+from genvc.commands.common import format_fps, is_stdio, stdin_bytes
+from genvc.errors import FormatError
 from genvc.intra import codec_by_id
-
-
-def _codec_name(codec_id: int) -> str:
-    return "derived (in its clip)" if codec_id == DERIVED_KEYFRAME else codec_by_id(codec_id).name
 from genvc.methods.base import method_name_for_id
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("info", help="describe a .gvc file", description="Show a .gvc stream's header, "
-                              "clip plan, bytes per unit type and per section, and its bits per pixel.")
-    p.add_argument("input", help=".gvc file")
+                              "clip plan (each clip's mode, and for sketch clips the scale, QP and whether the "
+                              "refiner runs), bytes per unit type and per section, and its bits per pixel.")
+    p.add_argument("input", help=".gvc file, or - for stdin")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(run=run)
+
+
+def _codec_name(codec_id: int) -> str:
+    return "derived (in its clip)" if codec_id == DERIVED_KEYFRAME else codec_by_id(codec_id).name
+
+
+def _section_name(tag: int) -> str:
+    return Section(tag).name.lower()
+
+
+def _clip(index: int, clip, unit) -> dict:
+    entry = {"index": index, "start": clip.start, "end": clip.end, "frames": clip.num_frames}
+    if unit is None:
+        return {**entry, "mode": "keyframes only", "method": None, "bytes": 0, "section_bytes": {}}
+    method = method_name_for_id(unit.method_id)
+    entry.update(mode=method, method=method, bytes=clip_unit_bytes(index, unit.sections),
+                 section_bytes={_section_name(t): len(p) for t, p in unit.sections.items()})
+    if method == "sketch" and Section.CONFIG in unit.sections:
+        from genvc.methods.sketch import describe_config
+
+        try:
+            entry["sketch"] = describe_config(unit.sections[Section.CONFIG])
+        except FormatError:
+            pass  # decode refuses such a clip; info still shows what is there
+    return entry
 
 
 def describe(data: bytes) -> dict:
     stream = read_stream(data)
     h = stream.header
     units = {c.clip_index: c for c in stream.clips}
-    keyframes = {k.frame_index: k for k in stream.keyframes}
     return {
-        "size": [h.width, h.height], "fps": str(h.fps), "frames": h.num_frames,
+        "size": [h.width, h.height], "fps": str(h.fps), "fps_value": float(h.fps), "frames": h.num_frames,
         "model": h.model_id, "weights_hash": h.weights_hash.hex(),
         "bytes": len(data), "bpp": len(data) * 8 / (h.num_frames * h.width * h.height),
         "bytes_per_unit_type": unit_sizes(data),
         "bytes_per_section": section_sizes(stream),
         "keyframes": [{"frame": k.frame_index, "codec": _codec_name(k.codec_id), "bytes": len(k.data),
-                       "scale": f"1/{1 << k.scale_log2}"} for k in keyframes.values()],
-        "clips": [{"start": c.start, "end": c.end, "frames": c.num_frames,
-                   "method": method_name_for_id(units[i].method_id) if i in units else "keyframes only",
-                   "section_bytes": {str(t): len(p) for t, p in units[i].sections.items()} if i in units else {}}
-                  for i, c in enumerate(h.plan.clips)],
+                       "scale": f"1/{1 << k.scale_log2}"} for k in stream.keyframes],
+        "clips": [_clip(i, c, units.get(i)) for i, c in enumerate(h.plan.clips)],
     }
 
 
+def _clip_line(clip: dict) -> str:
+    line = f"    [{clip['start']:>5}, {clip['end']:>5}] {clip['frames']:>4} frames  {clip['mode']}"
+    if clip["method"]:
+        line += f", {clip['bytes']} bytes"
+    if "sketch" in clip:
+        s = clip["sketch"]
+        line += (f": 1/{s['scale']:g} size, QP {s['qp']}, refiner {'on' if s['refiner'] else 'off'}"
+                 f", ends from {s['first']}/{s['last']}")
+    return line
+
+
 def run(args) -> int:
-    info = describe(read_gvc(args.input))
+    from genvc.codec import read_gvc
+
+    data = stdin_bytes("a .gvc stream") if is_stdio(args.input) else read_gvc(args.input)
+    info = describe(data)
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
     print(f"{args.input}: {info['bytes']} bytes, {info['bpp']:.5f} bpp")
-    print(f"  video  {info['size'][0]}x{info['size'][1]} @ {info['fps']} fps, {info['frames']} frames")
+    print(f"  video  {info['size'][0]}x{info['size'][1]} @ {format_fps(info['fps'])} fps, {info['frames']} frames")
     print(f"  model  {info['model']} (weights {info['weights_hash']})")
     print("  bytes  " + ", ".join(f"{k} {v}" for k, v in info["bytes_per_unit_type"].items()))
     if info["bytes_per_section"]:
         print("  sections  " + ", ".join(f"{k} {v}" for k, v in info["bytes_per_section"].items()))
     print(f"  {len(info['clips'])} clips, {len(info['keyframes'])} keyframes:")
     for clip in info["clips"]:
-        print(f"    [{clip['start']:>5}, {clip['end']:>5}] {clip['frames']:>4} frames  {clip['method']}")
+        print(_clip_line(clip))
     for key in info["keyframes"]:
         print(f"    keyframe {key['frame']:>5}  {key['codec']} {key['bytes']} bytes at {key['scale']} size")
     return 0

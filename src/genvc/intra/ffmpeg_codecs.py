@@ -14,6 +14,9 @@ from genvc.intra.base import IntraCodec
 
 # Colour conversion both ways with the same swscale settings, so encoder and decoder agree on colours.
 SWS_FLAGS = ["-sws_flags", "bicubic+accurate_rnd+full_chroma_int+bitexact"]
+#: threads of the encoders ffmpeg runs (`genvc encode --threads`); None: each encoder's own choice. Decoding stays
+#: single-threaded (the leading `-threads 1`), as docs/determinism.md assumes.
+ENCODER_THREADS: int | None = None
 
 
 @functools.lru_cache(maxsize=1)
@@ -24,6 +27,8 @@ def ffmpeg_exe() -> str:
 
 
 def run_ffmpeg(args: list[str], stdin: bytes, what: str) -> bytes:
+    if ENCODER_THREADS is not None and "-threads" not in args:
+        args = [*args[:-1], "-threads", str(ENCODER_THREADS), args[-1]]  # an output option: before the output
     cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-threads", "1", *args]
     try:
         result = subprocess.run(cmd, input=stdin, capture_output=True, timeout=300)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
 
@@ -51,22 +53,27 @@ class Video:
         return self.num_frames * self.height * self.width
 
 
-def _open(path: str | os.PathLike):
+def _open(path: str | os.PathLike | io.BytesIO):
     import av
 
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"no such file: {path}")
-    if path.is_dir():
-        raise InputError(f"is a directory, not a video: {path}")
+    if isinstance(path, io.BytesIO):  # a video piped to stdin, read whole (mp4's index may be at its end)
+        path.seek(0)
+        source, name = path, "<stdin>"
+    else:
+        source = name = Path(path)
+        if not source.exists():
+            raise InputError(f"no such file: {source}")
+        if source.is_dir():
+            raise InputError(f"is a directory, not a video: {source}")
+        source = str(source)
     try:
-        container = av.open(str(path))
+        container = av.open(source)
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         # FFmpegError's str() starts with "[Errno -1094995529]"; its strerror is the readable part.
-        raise InputError(f"cannot read {path} as a video: {getattr(exc, 'strerror', None) or exc}") from None
+        raise InputError(f"cannot read {name} as a video: {getattr(exc, 'strerror', None) or exc}") from None
     if not container.streams.video:
         container.close()
-        raise InputError(f"{path} has no video stream")
+        raise InputError(f"{name} has no video stream")
     return container
 
 
@@ -106,23 +113,31 @@ def iter_frames(path: str | os.PathLike, max_frames: int | None = None, start: i
                 taken += 1
             index += 1
     except av.FFmpegError as exc:
-        raise InputError(f"cannot decode {path}: {exc}") from None
+        raise InputError(f"cannot decode {'<stdin>' if isinstance(path, io.BytesIO) else path}: {exc}") from None
     finally:
         container.close()
 
 
-def read_video(path: str | os.PathLike, max_frames: int | None = None, start: int = 0) -> Video:
-    """Read a whole video (or `max_frames` of it from `start`) into memory."""
+def read_video(path: str | os.PathLike | io.BytesIO, max_frames: int | None = None, start: int = 0) -> Video:
+    """Read a whole video (or `max_frames` of it from `start`) into memory. `path` "-" reads stdin (any container
+    ffmpeg can probe: y4m, mkv, mp4, ...); a BytesIO holds the file's bytes."""
     if max_frames is not None and max_frames < 1:
         raise InputError(f"max_frames must be at least 1, got {max_frames}")
+    if start < 0:
+        raise InputError(f"start must be at least 0, got {start}")
+    if str(path) == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError("input '-' reads a video from stdin, but stdin is a terminal; pipe one in")
+        path = io.BytesIO(sys.stdin.buffer.read())
+    name = "<stdin>" if isinstance(path, io.BytesIO) else path
     width, height, fps = probe_video(path)
     check_size(width, height)
     frames = list(iter_frames(path, max_frames=max_frames, start=start))
     if not frames:
-        raise InputError(f"{path} contains no decodable video frames")
+        raise InputError(f"{name} contains no decodable video frames" + (f" from frame {start} on" if start else ""))
     shapes = {f.shape for f in frames}
     if len(shapes) != 1:
-        raise InputError(f"{path} changes frame size mid-stream ({sorted(shapes)}); genvc needs one size")
+        raise InputError(f"{name} changes frame size mid-stream ({sorted(shapes)}); genvc needs one size")
     return Video(np.stack(frames), fps)
 
 
@@ -133,40 +148,58 @@ def check_size(width: int, height: int) -> None:
         )
 
 
-def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray] | Video, fps: Fraction | None = None,
-                lossless: bool = False, crf: int = 12) -> None:
-    """Write frames atomically. `.y4m` is raw 4:2:0 (`lossless` → 4:4:4); anything else is H.264 mp4/mkv:
-    `lossless` uses x264 qp 0 in 4:4:4 RGB, otherwise a high-quality CRF (default 12) in 4:2:0."""
-    import av
+def written_size(path: str | os.PathLike, width: int, height: int, lossless: bool = False) -> tuple[int, int]:
+    """The frame size `write_video` gives a width×height video at `path`. H.264 4:2:0 (mp4/mkv/mov) needs even
+    sides, so an odd side is edge-padded by one pixel: measured with this PyAV/ffmpeg, libx264 refuses odd 4:2:0,
+    the 4:4:4 it accepts is refused by many players (browsers, QuickTime, hardware decoders), and PyAV cannot
+    write the container's crop fields. `.y4m` (raw 4:2:0) and `lossless` (x264 RGB) keep the exact size."""
+    if lossless or Path(path).suffix.lower() == ".y4m":
+        return width, height
+    return width + width % 2, height + height % 2
 
+
+def write_video(path: str | os.PathLike | BinaryIO, frames: Iterable[np.ndarray] | Video,
+                fps: Fraction | None = None, lossless: bool = False, crf: int = 12) -> None:
+    """Write frames atomically. `.y4m` is raw 4:2:0 (`lossless` → 4:4:4); anything else is H.264 mp4/mkv/mov:
+    `lossless` uses x264 qp 0 in 4:4:4 RGB, otherwise a high-quality CRF (default 12) in 4:2:0 (odd sides
+    edge-padded, see `written_size`). A binary file object (stdout) gets y4m."""
     if isinstance(frames, Video):
         fps = frames.fps if fps is None else fps
         frames = iter(frames.frames)
     if fps is None:
         raise InputError("write_video needs an fps")
     fps = Fraction(fps)
+    if hasattr(path, "write"):
+        _write(path, frames, fps, True, lossless, crf)
+        return
     path = Path(path)
     if path.suffix.lower() not in OUTPUT_SUFFIXES:
         raise InputError(f"cannot write {path}: the output must end in {', '.join(OUTPUT_SUFFIXES)}")
-    is_y4m = path.suffix.lower() == ".y4m"
     with atomic_path(path) as tmp:
-        container = av.open(str(tmp), mode="w", format="yuv4mpegpipe" if is_y4m else None)
-        try:
-            stream = None
-            count = 0
-            for frame in frames:
-                if stream is None:
-                    stream = _add_stream(container, is_y4m, lossless, crf, fps, frame.shape[1], frame.shape[0])
-                video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-                for packet in stream.encode(video_frame):
-                    container.mux(packet)
-                count += 1
+        _write(str(tmp), frames, fps, path.suffix.lower() == ".y4m", lossless, crf)
+
+
+def _write(target, frames: Iterable[np.ndarray], fps: Fraction, is_y4m: bool, lossless: bool, crf: int) -> None:
+    import av
+
+    container = av.open(target, mode="w", format="yuv4mpegpipe" if is_y4m else None)
+    try:
+        stream = None
+        for frame in frames:
             if stream is None:
-                raise InputError("no frames to write")
-            for packet in stream.encode():
+                stream = _add_stream(container, is_y4m, lossless, crf, fps, frame.shape[1], frame.shape[0])
+            pad = (stream.height - frame.shape[0], stream.width - frame.shape[1])
+            if any(pad):
+                frame = np.pad(frame, ((0, pad[0]), (0, pad[1]), (0, 0)), mode="edge")
+            video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            for packet in stream.encode(video_frame):
                 container.mux(packet)
-        finally:
-            container.close()
+        if stream is None:
+            raise InputError("no frames to write")
+        for packet in stream.encode():
+            container.mux(packet)
+    finally:
+        container.close()
 
 
 def _add_stream(container, is_y4m: bool, lossless: bool, crf: int, fps: Fraction, width: int, height: int):
@@ -178,6 +211,7 @@ def _add_stream(container, is_y4m: bool, lossless: bool, crf: int, fps: Fraction
         stream.pix_fmt = "rgb24"
     else:
         stream = container.add_stream("libx264", rate=fps, options={"crf": str(crf), "preset": "medium"})
-        stream.pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
+        stream.pix_fmt = "yuv420p"
+        width, height = width + width % 2, height + height % 2
     stream.width, stream.height = width, height
     return stream

@@ -30,15 +30,24 @@ _VERSION = 1
 _HAS_H, _BF16 = 1, 2
 
 
+MODEL_HINT = ("pass --model DIR, a model folder written by `genvc train` (its output_dir/model) or by "
+              "`genvc train --export CKPT -o DIR`")
+
+
 def load_model(model):
     """A `GenvcModel`, or a folder saved with `save_pretrained`."""
     from genvc.models import GenvcModel
 
     if isinstance(model, GenvcModel):
         return model.eval()
-    if isinstance(model, (str, Path)):
+    if not isinstance(model, (str, Path)):
+        raise ModelError(f"the flowib, multic and hybrid methods need a trained model: {MODEL_HINT}")
+    if not Path(model).is_dir():
+        raise ModelError(f"--model {model}: no such model folder; {MODEL_HINT}")
+    try:
         return GenvcModel.from_pretrained(model)
-    raise ModelError("a generative method needs a model: a GenvcModel or the folder of a saved one")
+    except ModelError as exc:
+        raise ModelError(f"{exc}; {MODEL_HINT}") from None
 
 
 def _to_tensor(frames: np.ndarray) -> torch.Tensor:

@@ -28,21 +28,48 @@ def warp(image: np.ndarray, flow: np.ndarray, amount: float) -> np.ndarray:
     return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def interpolate(first: np.ndarray, last: np.ndarray, num_frames: int) -> np.ndarray:
-    """All `num_frames` frames from first to last (both included)."""
-    frames = np.empty((num_frames, *first.shape), np.uint8)
-    frames[0], frames[-1] = first, last
-    if num_frames <= 2:
-        return frames
+#: forward/backward flow disagreement (pixels) drawn at full white in the occlusion map
+OCCLUSION_FULL_SCALE = 8.0
+
+
+def _consistency(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    """|F(x) + B(x + F(x))| per pixel of the source of `forward`: large where the pixel is occluded in the target
+    (or the flow is wrong)."""
+    back_at_target = warp(backward, -forward, 1.0)  # B sampled at x + F(x)
+    return np.linalg.norm(forward + back_at_target, axis=2)
+
+
+def receiver_inputs(first: np.ndarray, last: np.ndarray, num_frames: int) -> dict[str, np.ndarray]:
+    """What the receiver computes from the two decoded keyframes, before any side information (uint8
+    T×H×W×3 each): "prediction" (the motion-compensated interpolation), "anchor_first"/"anchor_last" (each keyframe
+    warped to every frame) and "occlusion" (forward/backward flow inconsistency warped to every frame, grey)."""
+    shape = (num_frames, *first.shape)
+    out = {name: np.empty(shape, np.uint8) for name in ("prediction", "anchor_first", "anchor_last", "occlusion")}
     forward = dense_flow(first, last)  # where first's pixels move to
     backward = dense_flow(last, first)
+    occ_first = np.clip(_consistency(forward, backward) * (255 / OCCLUSION_FULL_SCALE), 0, 255).astype(np.float32)
+    occ_last = np.clip(_consistency(backward, forward) * (255 / OCCLUSION_FULL_SCALE), 0, 255).astype(np.float32)
     first_f, last_f = first.astype(np.float32), last.astype(np.float32)
-    for i in range(1, num_frames - 1):
-        t = i / (num_frames - 1)
+    for i in range(num_frames):
+        t = i / max(1, num_frames - 1)
         from_first = warp(first_f, forward, t)
         from_last = warp(last_f, backward, 1.0 - t)
-        frames[i] = np.clip((1.0 - t) * from_first + t * from_last + 0.5, 0, 255).astype(np.uint8)
-    return frames
+        occlusion = (1.0 - t) * warp(occ_first, forward, t) + t * warp(occ_last, backward, 1.0 - t)
+        out["anchor_first"][i] = np.clip(from_first + 0.5, 0, 255)
+        out["anchor_last"][i] = np.clip(from_last + 0.5, 0, 255)
+        out["prediction"][i] = np.clip((1.0 - t) * from_first + t * from_last + 0.5, 0, 255)
+        out["occlusion"][i] = np.clip(occlusion + 0.5, 0, 255)[..., None]
+    out["prediction"][0], out["prediction"][-1] = first, last
+    return out
+
+
+def interpolate(first: np.ndarray, last: np.ndarray, num_frames: int) -> np.ndarray:
+    """All `num_frames` frames from first to last (both included)."""
+    if num_frames <= 2:
+        frames = np.empty((num_frames, *first.shape), np.uint8)
+        frames[0], frames[-1] = first, last
+        return frames
+    return receiver_inputs(first, last, num_frames)["prediction"]
 
 
 class MotionInterpolation(ClipMethod):

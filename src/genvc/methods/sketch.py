@@ -37,6 +37,19 @@ VMAF_MIN_SIDE = 64
 DEFAULT_SCALE, DEFAULT_QP = 2, 45
 
 
+def describe_config(config: bytes) -> dict:
+    """What a clip's `Section.CONFIG` says, for `genvc info`: sketch scale and QP, refiner on/off, and where each
+    end of the clip comes from. Raises FormatError when it is not a sketch config."""
+    if len(config) != _CONFIG.size:
+        raise FormatError("not a sketch config section")
+    version, scale, flags, qp = _CONFIG.unpack(config)
+    if version != _VERSION:
+        raise FormatError(f"unsupported sketch config version {version}")
+    return {"scale": scale / SCALE_UNIT, "qp": qp, "refiner": bool(flags & _REFINED),
+            "first": "sketch" if flags & _FIRST_FROM_SKETCH else "keyframe",
+            "last": "sketch" if flags & _LAST_FROM_SKETCH else "keyframe"}
+
+
 def _mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2))
 
@@ -67,6 +80,8 @@ class SketchMethod(ClipMethod):
         # Each clip gets its frames' share and passes on what it leaves over. Measured on bikes at 0.002 bpp (a
         # 30- and a 15-frame clip), this keeps VMAF 27.0 where one QP for both clips gave 10.5: the metrics
         # average over frames, so frames, not clips, should share the bytes.
+        if not clips:  # e.g. a 1- or 2-frame video: every keyframe is coded as an image, no clip unit
+            return []
         budget = budget_bytes - _SECTION_FRAMING * len(clips)
         fps = clips[0][1].fps
         codes, frames_left = [], sum(len(frames) for frames, _ in clips)

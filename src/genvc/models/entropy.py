@@ -78,9 +78,11 @@ class GaussianEntropyModel(nn.Module):
             integer_pmf_tables(scales, config.max_symbol, config.precision)))
 
     # -- the probability model -------------------------------------------------------------------------------
-    def parameters_for(self, h_shape: tuple[int, ...], condition: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def parameters_for(self, h_shape: tuple[int, ...], condition: torch.Tensor | None,
+                       step: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """(mean, scale) for every element of an h of `h_shape` (B x C x T x H x W); `condition` is the keyframe
-        condition latent at latent resolution (needed when context="keyframes")."""
+        condition latent at latent resolution (needed when context="keyframes"). With a quantisation `step`, the
+        symbols are of h / step, so mean and scale are divided by it (a rate knob without retraining)."""
         mean = self.channel_mean.view(1, -1, 1, 1, 1).expand(h_shape)
         log_scale = self.channel_log_scale.view(1, -1, 1, 1, 1).expand(h_shape)
         if self.context is not None:
@@ -90,11 +92,14 @@ class GaussianEntropyModel(nn.Module):
             d_mean, d_log_scale = self.context(pooled.float()).chunk(2, dim=1)
             mean, log_scale = mean + d_mean, log_scale + d_log_scale
         lo, hi = math.log(self.config.scale_min), math.log(self.config.scale_max)
+        if step != 1.0:
+            mean, log_scale = mean / step, log_scale - math.log(step)
         return mean, log_scale.clamp(lo, hi).exp()
 
-    def rate_bits(self, h: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        """Bits per clip (B,) of h. Training: additive uniform noise stands in for rounding; eval: the rounded h."""
-        mean, scale = self.parameters_for(h.shape, condition)
+    def rate_bits(self, h: torch.Tensor, condition: torch.Tensor | None = None, step: float = 1.0) -> torch.Tensor:
+        """Bits per clip (B,) of h (given as h / step). Training: additive uniform noise stands in for rounding;
+        eval: the rounded h."""
+        mean, scale = self.parameters_for(h.shape, condition, step)
         m = self.config.max_symbol
         if self.training:
             values = h + torch.empty_like(h).uniform_(-0.5, 0.5)
@@ -104,9 +109,9 @@ class GaussianEntropyModel(nn.Module):
         likelihood = discretised_gaussian_likelihood(values, mean, scale, m, floor=2.0 ** -self.config.precision)
         return -torch.log2(likelihood).flatten(1).sum(1)
 
-    def quantize(self, h: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        """mu + round(h - mu) (clamped to the coded range) with a straight-through gradient."""
-        mean, _ = self.parameters_for(h.shape, condition)
+    def quantize(self, h: torch.Tensor, condition: torch.Tensor | None = None, step: float = 1.0) -> torch.Tensor:
+        """mu + round(h - mu) (clamped to the coded range) with a straight-through gradient (h given as h / step)."""
+        mean, _ = self.parameters_for(h.shape, condition, step)
         m = self.config.max_symbol
         hard = mean + (h - mean).round().clamp(-m, m)
         return h + (hard - h).detach() if h.requires_grad else hard
@@ -122,11 +127,11 @@ class GaussianEntropyModel(nn.Module):
         return self.pmf_table.cpu().numpy()[self._scale_indexes(scale)].astype(np.float64)
 
     @torch.no_grad()
-    def compress(self, h: torch.Tensor, condition: torch.Tensor | None = None) -> bytes:
-        """Entropy-code one h (1 x C x T x H x W) to bytes (rANS, 32-bit words, little endian)."""
+    def compress(self, h: torch.Tensor, condition: torch.Tensor | None = None, step: float = 1.0) -> bytes:
+        """Entropy-code one h (1 x C x T x H x W, given as h / step) to bytes (rANS, 32-bit words, little endian)."""
         import constriction
 
-        mean, scale = self.parameters_for(h.shape, condition)
+        mean, scale = self.parameters_for(h.shape, condition, step)
         m = self.config.max_symbol
         symbols = ((h - mean).round().clamp(-m, m) + m).to(torch.int32).flatten().cpu().numpy()
         coder = constriction.stream.stack.AnsCoder()
@@ -134,12 +139,14 @@ class GaussianEntropyModel(nn.Module):
         return coder.get_compressed().astype("<u4").tobytes()
 
     @torch.no_grad()
-    def decompress(self, data: bytes, h_shape: tuple[int, ...], condition: torch.Tensor | None = None) -> torch.Tensor:
+    def decompress(self, data: bytes, h_shape: tuple[int, ...], condition: torch.Tensor | None = None,
+                   step: float = 1.0) -> torch.Tensor:
+        """The h / step that `compress` coded."""
         import constriction
 
         if len(data) % 4:
             raise FormatError("entropy-coded h is not a whole number of 32-bit words")
-        mean, scale = self.parameters_for(h_shape, condition)
+        mean, scale = self.parameters_for(h_shape, condition, step)
         words = np.frombuffer(data, dtype="<u4").astype(np.uint32)
         coder = constriction.stream.stack.AnsCoder(words)
         try:

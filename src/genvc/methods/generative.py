@@ -1,0 +1,221 @@
+"""The generative methods on the embedded pixel-flow generator: FLOW-IB (h), Multi-C (explicit conditions), both.
+
+encode: the receiver inputs are computed from the *decoded* keyframes exactly as the decoder will
+(`interp.receiver_inputs`); `h = down(x, P)` is rANS-coded at a quantisation step from `STEPS` (the finest whose
+bytes fit the clip's side budget; the model's own rate without one); Multi-C conditions are extracted and coded
+by `genvc.conditions`. `Section.CONFIG` holds the step, the Euler steps and what was sent.
+decode: receiver inputs → (ĥ, rendered conditions) → `PixelFlowModel.decode` → frames, with the decoded
+keyframes put back at both ends.
+
+Frames are replicate-padded to the model's pixel multiple and cropped after decoding. Models saved by
+`genvc train` with the FLOW-IB VAE model (`genvc.models.GenvcModel`, e.g. the Wan preset) are served by
+`genvc.methods.flowib` instead: `build` picks by the model folder's kind.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from genvc.bitstream.sections import Section
+from genvc.errors import FormatError, InputError, ModelError
+from genvc.methods.base import ClipContext, ClipMethod
+
+_CONFIG = struct.Struct("<BBBB")  # version, flags, Euler steps, quantisation step index
+_VERSION = 1
+_HAS_H, _HAS_CONDITIONS = 1, 2
+#: quantisation steps of h the encoder may choose (coarser = fewer bytes), a √2 ladder around the model's rate
+STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 9))  # 0.5 … 16
+DEFAULT_STEP_INDEX = STEPS.index(1.0)
+EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "weights" / "pixelflow"
+MODEL_HINT = ("leave --model out for the embedded generator, or pass a folder written by `genvc train` (its "
+              "output_dir/model) or by `genvc train --export CKPT -o DIR`")
+
+
+def load_pixelflow(model=None):
+    """The embedded generator (model None), a `PixelFlowModel`, or the folder of a saved one."""
+    from genvc.models.pixelflow import PixelFlowModel
+
+    if isinstance(model, PixelFlowModel):
+        return model.eval()
+    folder = Path(model) if model is not None else EMBEDDED_DIR
+    if not (folder / "config.json").is_file():
+        hint = "the package's embedded model is missing: reinstall genvc" if model is None else MODEL_HINT
+        raise ModelError(f"no generator model in {folder}: {hint}")
+    return PixelFlowModel.from_pretrained(folder)
+
+
+def model_kind(model) -> str:
+    """"pixelflow" for the embedded generator's family, "flowib-vae" for `GenvcModel` folders/objects."""
+    if model is None:
+        return "pixelflow"
+    if not isinstance(model, (str, Path)):
+        from genvc.models.pixelflow import PixelFlowModel
+
+        return "pixelflow" if isinstance(model, PixelFlowModel) else "flowib-vae"
+    if not Path(model).is_dir():
+        raise ModelError(f"--model {model}: no such model folder; {MODEL_HINT}")
+    try:
+        kind = json.loads((Path(model) / "config.json").read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):
+        raise ModelError(f"--model {model} is not a genvc model folder (no readable config.json); {MODEL_HINT}") from None
+    return "pixelflow" if kind == "pixelflow" else "flowib-vae"
+
+
+def _video_tensor(frames: np.ndarray, height: int, width: int) -> torch.Tensor:
+    """uint8 T×H×W×C → 1×C×T×height×width in [-1, 1], replicate-padded."""
+    video = torch.from_numpy(np.ascontiguousarray(frames)).permute(3, 0, 1, 2)[None].float() / 127.5 - 1.0
+    h, w = frames.shape[1:3]
+    if (h, w) == (height, width):
+        return video
+    return F.pad(video, (0, width - w, 0, height - h, 0, 0), mode="replicate")
+
+
+class PixelFlowMethod(ClipMethod):
+    uses_model = True
+    sends_h = True
+    sends_conditions = False
+
+    def __init__(self, model=None, steps: int | None = None, **_unused):
+        self.model = load_pixelflow(model)
+        self.steps = steps or self.model.config.sampling_steps
+        if not 1 <= self.steps <= 255:
+            raise ModelError("sampling steps must be in 1..255")
+        if self.sends_conditions and not self.model.config.modalities:
+            # The embedded model is trained without rendered conditions so far: Multi-C then sends only its
+            # conditions' bytes' worth of nothing; refuse rather than send bytes the generator cannot use.
+            raise ModelError(f"method {self.name!r} needs a generator trained with Multi-C modalities "
+                             f"(model {self.model.model_id!r} has none); use --method flowib")
+        self.model_id = self.model.model_id
+        self._hash = self.model.weights_hash()
+
+    def weights_hash(self) -> bytes:
+        return self._hash
+
+    # -- shapes and receiver inputs ----------------------------------------------------------------------------
+    def _padded(self, height: int, width: int) -> tuple[int, int]:
+        m = self.model.config.pixel_multiple
+        return height + (-height) % m, width + (-width) % m
+
+    def _receiver(self, ctx: ClipContext) -> dict[str, torch.Tensor]:
+        from genvc.methods.interp import receiver_inputs
+
+        size = self._padded(ctx.height, ctx.width)
+        inputs = receiver_inputs(ctx.first, ctx.last, ctx.num_frames)
+        return {name: _video_tensor(v, *size) for name, v in inputs.items()}
+
+    def _modalities(self, sections: dict[int, bytes], ctx: ClipContext) -> dict[str, torch.Tensor]:
+        from genvc import conditions
+
+        condition_sections = {k: v for k, v in sections.items() if k not in (Section.H, Section.CONFIG)}
+        decoded = conditions.decode_conditions(condition_sections, ctx.num_frames, ctx.height, ctx.width)
+        rendered = conditions.render_conditions(decoded, ctx.height, ctx.width)
+        size = self._padded(ctx.height, ctx.width)
+        return {name: _video_tensor(v, *size) for name, v in rendered.items() if name in self.model.config.modalities}
+
+    # -- ClipMethod ------------------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, frames: np.ndarray, ctx: ClipContext, budget_bytes: int | None) -> dict[int, bytes]:
+        if ctx.first is None or ctx.last is None:
+            raise InputError(f"method {self.name!r} needs both keyframes of a clip")
+        sections: dict[int, bytes] = {}
+        flags, step_index = 0, DEFAULT_STEP_INDEX
+        if self.sends_conditions:
+            from genvc import conditions
+
+            options = ctx.options
+            payload = conditions.extract_conditions(frames, options.get("level", 2), options.get("text"),
+                                                    modalities=list(self.model.config.modalities))
+            sections.update(conditions.encode_conditions(payload, options.get("condition_coding", "entropy")))
+            flags |= _HAS_CONDITIONS
+        if self.sends_h:
+            receiver = self._receiver(ctx)
+            video = _video_tensor(frames, *self._padded(ctx.height, ctx.width))
+            left = None if budget_bytes is None else budget_bytes - sum(len(v) for v in sections.values())
+            if left is None or left > 0:
+                step_index, data = self._fit_h(video, receiver, left)
+                sections[Section.H] = data
+                flags |= _HAS_H
+        sections[Section.CONFIG] = _CONFIG.pack(_VERSION, flags, self.steps, step_index)
+        return sections
+
+    def _fit_h(self, video: torch.Tensor, receiver: dict, budget: int | None) -> tuple[int, bytes]:
+        """The finest quantisation step whose h fits `budget` bytes (the model's own rate without a budget); the
+        coarsest step where nothing fits."""
+        if budget is None:
+            return DEFAULT_STEP_INDEX, self.model.compress_h(video, receiver, STEPS[DEFAULT_STEP_INDEX])[0]
+        for index, step in enumerate(STEPS):
+            data = self.model.compress_h(video, receiver, step)[0]
+            if len(data) <= budget or index == len(STEPS) - 1:
+                return index, data
+        raise AssertionError("unreachable")
+
+    @torch.no_grad()
+    def decode(self, sections: dict[int, bytes], ctx: ClipContext) -> np.ndarray:
+        flags, steps, step_index = self._parse_config(sections)
+        if ctx.first is None or ctx.last is None:
+            raise FormatError(f"a {self.name} clip needs both keyframes coded")
+        if bool(flags & _HAS_H) != (Section.H in sections):
+            raise FormatError("clip config and h section disagree")
+        receiver = self._receiver(ctx)
+        modalities = self._modalities(sections, ctx) if flags & _HAS_CONDITIONS else None
+        video = self.model.decode(receiver, modalities, sections.get(Section.H), STEPS[step_index], steps)
+        frames = ((video[0, :, :, : ctx.height, : ctx.width] + 1) * 127.5).round().clamp(0, 255)
+        out = frames.to(torch.uint8).permute(1, 2, 3, 0).numpy().copy()
+        out[0], out[-1] = ctx.first, ctx.last
+        return out
+
+    @staticmethod
+    def _parse_config(sections: dict[int, bytes]) -> tuple[int, int, int]:
+        data = sections.get(Section.CONFIG)
+        if data is None or len(data) != _CONFIG.size:
+            raise FormatError("clip has no valid generator config section")
+        version, flags, steps, step_index = _CONFIG.unpack(data)
+        if version != _VERSION or flags & ~(_HAS_H | _HAS_CONDITIONS) or not 1 <= steps or step_index >= len(STEPS):
+            raise FormatError(f"unsupported generator config (version {version}, flags {flags:#x}, "
+                              f"step index {step_index})")
+        return flags, steps, step_index
+
+
+class PixelFlowIB(PixelFlowMethod):
+    """FLOW-IB: keyframes + the learned code h."""
+
+    name, method_id = "flowib", 2
+    #: shares of a clip's bytes the encoder tries for h (the rest goes to the keyframes), keeping the measured best
+    #: (`genvc.codec`); 0 = keyframes only, the generator then refines the receiver's prediction alone
+    side_fractions = (0.0, 0.15, 0.3, 0.5)
+
+
+class PixelMultiC(PixelFlowMethod):
+    """Multi-C: keyframes + explicit conditions, no h."""
+
+    name, method_id = "multic", 3
+    sends_h, sends_conditions = False, True
+
+
+class PixelHybrid(PixelFlowMethod):
+    """Both h and the explicit conditions in one clip unit."""
+
+    name, method_id = "hybrid", 4
+    sends_conditions = True
+
+
+def _factory(pixel_cls, legacy_name: str):
+    def build(model=None, **kwargs) -> ClipMethod:
+        if model_kind(model) == "pixelflow":
+            return pixel_cls(model=model, **kwargs)
+        from genvc.methods import flowib
+
+        return getattr(flowib, legacy_name)(model, **{k: v for k, v in kwargs.items() if k == "steps"})
+
+    return build
+
+
+flowib = _factory(PixelFlowIB, "FlowIBMethod")
+multic = _factory(PixelMultiC, "MultiCMethod")
+hybrid = _factory(PixelHybrid, "HybridMethod")

@@ -1,0 +1,99 @@
+"""The pixel-flow generator's networks (B × C × T × H × W tensors at latent resolution).
+
+- `Compressor`: down half (sender: (x, P) → h) and up half (receiver: ĥ → a correction of P).
+- `VelocityNet`: v(x_t, t | receiver features) of (2+1)D residual blocks; its output layer starts at zero, so an
+  untrained generator returns its source z exactly (z = P where no h is sent).
+
+(2+1)D convolutions (3×3 in space, then 3 in time) cost about a third of a full 3×3×3 kernel on CPU and let every
+frame see its neighbours.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def group_norm(channels: int) -> nn.GroupNorm:
+    return nn.GroupNorm(min(8, channels), channels)
+
+
+class Block(nn.Module):
+    """Residual (2+1)D block with a FiLM from the flow time embedding."""
+
+    def __init__(self, channels: int, embed_dim: int):
+        super().__init__()
+        self.norm = group_norm(channels)
+        self.spatial = nn.Conv3d(channels, channels, (1, 3, 3), padding=(0, 1, 1))
+        self.temporal = nn.Conv3d(channels, channels, (3, 1, 1), padding=(1, 0, 0))
+        self.film = nn.Linear(embed_dim, 2 * channels)
+
+    def forward(self, x: torch.Tensor, embed: torch.Tensor) -> torch.Tensor:
+        scale, shift = self.film(embed)[:, :, None, None, None].chunk(2, dim=1)
+        y = self.norm(x) * (1 + scale) + shift
+        return x + self.temporal(F.silu(self.spatial(F.silu(y))))
+
+
+def time_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding of flow times t ∈ [0, 1] (B,)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(1000.0) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    angles = 1000.0 * t.float()[:, None] * freqs[None]
+    return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+class VelocityNet(nn.Module):
+    def __init__(self, latent_channels: int, feature_channels: int, width: int, blocks: int, embed_dim: int = 64):
+        super().__init__()
+        self.embed_dim = embed_dim
+        self.time_mlp = nn.Sequential(nn.Linear(embed_dim, embed_dim), nn.SiLU(), nn.Linear(embed_dim, embed_dim))
+        self.features_in = nn.Conv3d(feature_channels, width, (1, 3, 3), padding=(0, 1, 1))
+        self.x_in = nn.Conv3d(latent_channels, width, 1)
+        self.blocks = nn.ModuleList(Block(width, embed_dim) for _ in range(blocks))
+        self.out_norm = group_norm(width)
+        self.out = nn.Conv3d(width, latent_channels, (1, 3, 3), padding=(0, 1, 1))
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def encode_features(self, features: torch.Tensor) -> torch.Tensor:
+        """The receiver's inputs, projected once per clip (not once per Euler step)."""
+        return self.features_in(features)
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, projected_features: torch.Tensor) -> torch.Tensor:
+        embed = self.time_mlp(time_embedding(t, self.embed_dim))
+        y = self.x_in(x_t) + projected_features
+        for block in self.blocks:
+            y = block(y, embed)
+        return self.out(F.silu(self.out_norm(y)))
+
+
+class Compressor(nn.Module):
+    """q_φ. `down` runs at the sender over the original and the receiver's prediction (both latents) and gives h
+    (with `log_sigma` for the paper's KL objective); `up` runs at the receiver and maps ĥ back to the latent."""
+
+    def __init__(self, in_channels: int, latent_channels: int, width: int, h_channels: int,
+                 strides: tuple[tuple[int, int, int], ...]):
+        super().__init__()
+        self.strides = strides
+        layers: list[nn.Module] = [nn.Conv3d(in_channels, width, (1, 3, 3), padding=(0, 1, 1))]
+        for stride in strides:
+            layers += [nn.SiLU(), nn.Conv3d(width, width, 3, stride=stride, padding=1)]
+        self.down_net = nn.Sequential(*layers)
+        self.to_h = nn.Conv3d(width, 2 * h_channels, 1)  # h and log sigma_q
+        self.from_h = nn.Conv3d(h_channels, width, 1)
+        self.up_convs = nn.ModuleList(nn.Conv3d(width, width, 3, padding=1) for _ in strides)
+        self.to_latent = nn.Conv3d(width, latent_channels, (1, 3, 3), padding=(0, 1, 1))
+
+    def down(self, x: torch.Tensor, prediction: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h, log_sigma = self.to_h(self.down_net(torch.cat([x, prediction], dim=1))).chunk(2, dim=1)
+        return h, log_sigma.clamp(-7, 3)
+
+    def up(self, h: torch.Tensor, latent_shape: tuple[int, int, int]) -> torch.Tensor:
+        y = self.from_h(h)
+        for stride, conv in zip(reversed(self.strides), self.up_convs):
+            y = conv(F.silu(F.interpolate(y, scale_factor=stride, mode="nearest")))
+        t, hh, ww = latent_shape
+        return self.to_latent(F.silu(y[:, :, :t, :hh, :ww]))

@@ -1,0 +1,160 @@
+"""The embedded generator's model (genvc.models.pixelflow) and its methods (genvc.methods.generative)."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from genvc.bitstream.sections import Section
+from genvc.errors import FormatError, ModelError
+from genvc.methods import ClipContext, get_method
+from genvc.methods.generative import STEPS, PixelFlowIB
+from genvc.methods.interp import interpolate, receiver_inputs
+from genvc.models.pixelflow import PixelFlowConfig, PixelFlowModel
+
+
+def tiny(**overrides) -> PixelFlowModel:
+    torch.manual_seed(0)
+    base = dict(width=8, blocks=1, compressor_width=8, h_channels=2, unshuffle=2,
+                h_strides=((1, 2, 2), (2, 2, 2)))
+    return PixelFlowModel(PixelFlowConfig(**{**base, **overrides}))
+
+
+def _batch(b=2, t=5, h=16, w=16, modalities=()):
+    torch.manual_seed(1)
+    video = torch.rand(b, 3, t, h, w) * 2 - 1
+    names = ("prediction", "anchor_first", "anchor_last", "occlusion", *modalities)
+    conditions = {k: (video + 0.1 * torch.randn_like(video)).clamp(-1, 1) for k in names}
+    return {"video": video, "conditions": conditions}
+
+
+def _clip(num_frames=9, height=20, width=28):
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (height, width + num_frames, 3), dtype=np.uint8)
+    frames = np.stack([base[:, i:i + width] for i in range(num_frames)])  # a pan
+    ctx = ClipContext(first=frames[0], last=frames[-1], num_frames=num_frames, fps=25.0)
+    return frames, ctx
+
+
+def test_latent_is_exactly_invertible():
+    model = tiny(unshuffle=4)
+    video = torch.rand(1, 3, 3, 8, 12)
+    latent = model.to_latent(video)
+    assert latent.shape == (1, 48, 3, 2, 3)
+    assert torch.equal(model.from_latent(latent), video)
+
+
+def test_untrained_generator_returns_the_receivers_prediction():
+    """Zero-initialised velocity: without h the decoder returns P exactly (the zero-bit guess)."""
+    model = tiny().eval()
+    receiver = _batch(b=1)["conditions"]
+    out = model.decode(receiver)
+    assert torch.equal(out, receiver["prediction"])
+
+
+def test_h_round_trip_matches_the_quantised_code():
+    model = tiny().eval()
+    batch = _batch(b=1)
+    for step in (0.5, 2.0):
+        data, shape = model.compress_h(batch["video"], batch["conditions"], step)
+        x = model.to_latent(batch["video"])
+        prediction, context = model.receiver_latents(batch["conditions"])
+        h, _ = model.compressor.down(x, prediction)
+        expected = model.entropy.quantize(h / step, context, step)
+        decoded = model.entropy.decompress(data, shape, context, step)
+        assert torch.equal(decoded, expected)
+    coarse, _ = model.compress_h(batch["video"], batch["conditions"], 8.0)
+    fine, _ = model.compress_h(batch["video"], batch["conditions"], 0.25)
+    assert len(coarse) < len(fine)  # the step is a rate knob
+
+
+@pytest.mark.parametrize("overrides", [{}, {"path": "noise"},
+                                       {"objective": "kl", "prior": "standard", "modalities": ("flow", "seg")}])
+def test_training_reduces_the_loss(overrides):
+    model = tiny(h_dropout=0.0, step_range=(1.0, 1.0), **overrides)
+    batch = _batch(modalities=model.config.modalities)
+
+    def evaluate() -> float:  # the same draws of t, noise and dropout each time
+        with torch.random.fork_rng():
+            torch.manual_seed(3)
+            return float(np.mean([model.training_losses(batch)["loss"].item() for _ in range(4)]))
+
+    before = evaluate()
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(25):
+        out = model.training_losses(batch)
+        assert {"loss", "flow_mse", "bpp_h", "z_mse"} <= set(out)
+        optimizer.zero_grad()
+        out["loss"].backward()
+        optimizer.step()
+    assert evaluate() < 0.9 * before
+
+
+def test_conditional_prior_follows_the_receiver():
+    assert tiny().entropy.context is not None
+    assert tiny(prior="standard").entropy.context is None
+
+
+def test_save_load_and_wrong_kind(tmp_path):
+    model = tiny()
+    model.save_pretrained(tmp_path / "m")
+    loaded = PixelFlowModel.from_pretrained(tmp_path / "m")
+    assert loaded.weights_hash() == model.weights_hash()
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    (tmp_path / "m" / "config.json").write_text(json.dumps({**config, "kind": "refiner"}))
+    with pytest.raises(ModelError, match="kind"):
+        PixelFlowModel.from_pretrained(tmp_path / "m")
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    (tmp_path / "m" / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(ModelError):
+        PixelFlowModel.from_pretrained(tmp_path / "m")
+
+
+def test_receiver_inputs_are_what_interp_predicts():
+    frames, ctx = _clip()
+    inputs = receiver_inputs(ctx.first, ctx.last, ctx.num_frames)
+    assert set(inputs) == {"prediction", "anchor_first", "anchor_last", "occlusion"}
+    assert np.array_equal(inputs["prediction"], interpolate(ctx.first, ctx.last, ctx.num_frames))
+    assert all(v.shape == frames.shape and v.dtype == np.uint8 for v in inputs.values())
+
+
+def test_flowib_method_round_trip_rate_knob_and_bad_sections():
+    method = PixelFlowIB(model=tiny(), steps=2)
+    frames, ctx = _clip()
+    sections = method.encode(frames, ctx, None)
+    assert set(sections) == {Section.H, Section.CONFIG}
+    out = method.decode(sections, ctx)
+    assert out.shape == frames.shape and np.array_equal(out[0], ctx.first) and np.array_equal(out[-1], ctx.last)
+    assert np.array_equal(method.decode(sections, ctx), out)  # deterministic
+    smallest = method.encode(frames, ctx, 1)  # nothing fits: the coarsest step
+    assert smallest[Section.CONFIG][3] == len(STEPS) - 1
+    assert len(smallest[Section.H]) <= len(sections[Section.H])
+    with pytest.raises(FormatError):
+        method.decode({Section.CONFIG: sections[Section.CONFIG]}, ctx)  # h announced, missing
+    with pytest.raises(FormatError):
+        method.decode({**sections, Section.CONFIG: b"\x09\x01\x02\x00"}, ctx)  # unknown version
+    with pytest.raises(FormatError):
+        method.decode({**sections, Section.H: sections[Section.H][:-1]}, ctx)  # not whole words
+
+
+def test_multic_on_a_model_with_modalities_and_refused_without():
+    method = get_method("multic", model=tiny(modalities=("flow",)), steps=1)
+    frames, ctx = _clip(num_frames=5, height=64, width=80)
+    ctx.options = {"level": 3}
+    sections = method.encode(frames, ctx, None)
+    assert Section.H not in sections and Section.FLOW in sections
+    assert method.decode(sections, ctx).shape == frames.shape
+    with pytest.raises(ModelError, match="modalities"):
+        get_method("multic", model=tiny())
+
+
+def test_embedded_model_and_bad_model_folders(tmp_path):
+    method = get_method("flowib")  # no --model: the embedded generator
+    assert method.model_id == "genvc-pixelflow"
+    with pytest.raises(ModelError, match="--model"):
+        get_method("flowib", model=tmp_path / "nowhere")
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "config.json").write_text("{not json")
+    with pytest.raises(ModelError):
+        get_method("flowib", model=tmp_path / "junk")
