@@ -11,6 +11,7 @@ examples:
   genvc train --config configs/small.yaml --resume          # continue from the latest checkpoint
   accelerate launch -m genvc.cli train --config configs/wan-lora.yaml   # several GPUs / nodes
   genvc train --export runs/small -o my-model/               # latest checkpoint -> model folder
+  genvc train --config configs/wan-lora.yaml --dry-run --gpus 8 --fsdp   # sizes and memory, no weights, no GPU
 
 Outputs in output_dir: checkpoints/step-XXXXXXXX (atomic, last K kept), metrics.jsonl (losses, validation
 PSNR), loss_curve.png, cache/ (decoded frames), and model/ (save_pretrained; use with
@@ -33,6 +34,14 @@ def register(subparsers) -> None:
                         "latest checkpoint) as a model folder, then exit; needs -o")
     parser.add_argument("-o", "--output", metavar="MODEL_DIR", help="model folder written by --export")
     parser.add_argument("--print-config", action="store_true", help="print the resolved config as YAML and exit")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="build the model on the meta device (no weights, no GPU), print parameter counts, input "
+                        "channels and an estimated peak memory per GPU of one training step, then exit")
+    parser.add_argument("--json", action="store_true", help="with --dry-run: print one JSON object")
+    parser.add_argument("--gpus", type=int, default=1, metavar="N",
+                        help="with --dry-run: GPUs the global batch is split over (default 1)")
+    parser.add_argument("--fsdp", action="store_true",
+                        help="with --dry-run: estimate with FSDP full sharding over --gpus (configs/accelerate/fsdp.yaml)")
     parser.set_defaults(run=run)
 
 
@@ -53,6 +62,16 @@ def run(args: argparse.Namespace) -> int:
     from genvc.training.config import load_config
 
     config = load_config(args.config, args.overrides)
+    if args.dry_run:
+        import json
+
+        from genvc.training.dry_run import dry_run, format_report
+
+        info = dry_run(config, gpus=args.gpus, fsdp=args.fsdp)
+        print(json.dumps(info, indent=2) if args.json else format_report(info))
+        return 0
+    if args.json or args.fsdp or args.gpus != 1:
+        raise InputError("--json, --gpus and --fsdp go with --dry-run")
     if args.print_config:
         import yaml
 

@@ -138,7 +138,7 @@ class GenerativeClipMethod(ClipMethod):
             z = self.model.compressor.up(h, tuple(latent_shape))[0]
         else:
             z = condition  # the prior mean: no transmitted information beyond the keyframes
-        modality_latents = None
+        modality_latents = text_embeds = None
         if self.uses_conditions:
             from genvc import conditions
 
@@ -148,8 +148,11 @@ class GenerativeClipMethod(ClipMethod):
             device = self.model.device
             modality_latents = self.model.modality_latents(
                 {name: self._pad(_to_tensor(v), size).to(device) for name, v in rendered.items()})
+            if decoded.text and self.model.generator.text_encoder_source:  # a sent caption, encoded with umT5
+                text_embeds = self.model.text_embeddings([decoded.text])
         image_embeds = self.model.image_embeddings(*self._keyframes(ctx, size))  # FLF2V CLIP tokens, else None
-        video = self.model.generate(z, condition, size[0], modality_latents, steps=steps, image_embeds=image_embeds)
+        video = self.model.generate(z, condition, size[0], modality_latents, steps=steps, image_embeds=image_embeds,
+                                    text_embeds=text_embeds)
         out = _to_frames(video[:, :, : ctx.num_frames, :height, :width])
         out[0], out[-1] = ctx.first, ctx.last
         return out

@@ -56,7 +56,11 @@ class GeneratorConfig:
 
     `image_encoder`: hub id/folder with subfolders "image_encoder" (`CLIPVisionModel`) and "image_processor"
     (`CLIPImageProcessor`), frozen; loaded only when the transformer has `image_dim` set (Wan2.1 FLF2V), which
-    then also needs `text_tokens=512` (diffusers' Wan attention splits image/text tokens at a fixed 512)."""
+    then also needs `text_tokens=512` (diffusers' Wan attention splits image/text tokens at a fixed 512).
+
+    `text_encoder`: hub id/folder with subfolders "text_encoder" (`UMT5EncoderModel`) and "tokenizer": with
+    pretrained weights the text input is its empty-prompt embedding (computed once, cached on disk) and a sent
+    caption is encoded with it; None keeps a zero text input."""
 
     kind: str = "wan"
     pretrained: str | None = None
@@ -73,6 +77,7 @@ class GeneratorConfig:
     lora_targets: tuple[str, ...] = ("to_q", "to_k", "to_v", "to_out.0")
     gradient_checkpointing: bool = False
     image_encoder: str | None = None
+    text_encoder: str | None = None
 
     def __post_init__(self):
         # one canonical form (tuples) so that a config equals itself after a JSON round trip
@@ -112,9 +117,12 @@ class ModelConfig:
     modality_dropout: float = 0.3
     role_embeddings: bool = True
     h_dropout: float = 0.0  # training: prob. of replacing z by the prior mean (teaches a Multi-C model to work without h)
+    # dtype of the frozen pretrained parts (Wan transformer, VAE, CLIP, umT5); what we train stays float32
+    frozen_dtype: str = "float32"  # "float32" | "bfloat16" | "float16"
 
     def __post_init__(self):
-        choices = {"preset": ("small", "wan"), "prior": ("conditional", "standard"), "path": ("reformed", "noise")}
+        choices = {"preset": ("small", "wan"), "prior": ("conditional", "standard"), "path": ("reformed", "noise"),
+                   "frozen_dtype": ("float32", "bfloat16", "float16")}
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 raise ModelError(f"config {key}={getattr(self, key)!r}; expected one of {allowed}")
@@ -130,7 +138,8 @@ class ModelConfig:
             preset="wan", name="genvc-wan2.1-flf2v",
             vae=VAEConfig(kind="wan", pretrained=repo),
             generator=GeneratorConfig(pretrained=repo, transformer_config={}, text_tokens=512, lora=True,
-                                      image_encoder=repo),
+                                      image_encoder=repo, text_encoder=repo, gradient_checkpointing=True),
+            frozen_dtype="bfloat16",
         )
         return dataclasses.replace(cfg, **overrides)
 

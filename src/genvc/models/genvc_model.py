@@ -25,6 +25,7 @@ from genvc.models.config import ModelConfig
 from genvc.models.entropy import GaussianEntropyModel, bf16_bytes, bf16_from_bytes, bf16_round
 from genvc.models.flow import euler_sample, interpolate, target_velocity
 from genvc.models.generator import WAN_CONDITION_CHANNELS, FlowGenerator
+from genvc.models.wan_pretrained import torch_dtype
 from genvc.models.prior import conditional_prior, gaussian_kl
 from genvc.models.vae import build_vae
 from genvc.utils.atomic import write_bytes_atomic
@@ -36,7 +37,8 @@ class GenvcModel(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        self.vae = build_vae(config.vae)
+        frozen_dtype = torch_dtype(config.frozen_dtype)
+        self.vae = build_vae(config.vae, frozen_dtype)
         c = config.vae.latent_channels
         self.compressor = Compressor(config.compressor, c)
         self.entropy = None
@@ -45,7 +47,8 @@ class GenvcModel(nn.Module):
                                                 self.compressor.total_stride)
         self.conditioner = ModalityConditioner(config.modalities, c, config.modality_dropout, config.role_embeddings)
         in_channels = WAN_CONDITION_CHANNELS + (c if config.path == "noise" else 0) + self.conditioner.out_channels
-        self.generator = FlowGenerator(config.generator, in_channels, c)
+        self.generator = FlowGenerator(config.generator, in_channels, c, frozen_dtype)
+        self._prompt_encoder = None  # umT5, loaded on the first caption (not a submodule: never saved or trained)
 
     @property
     def model_id(self) -> str:
@@ -76,6 +79,22 @@ class GenvcModel(nn.Module):
         return None if encoder is None else encoder(first, last)
 
     @torch.no_grad()
+    def text_embeddings(self, captions: list[str]) -> torch.Tensor:
+        """umT5 embeddings of captions (B x text_tokens x D) for `generate(text_embeds=...)`; needs
+        `generator.text_encoder`. The encoder (6.7B parameters for umT5-XXL) is loaded on first use."""
+        source = self.generator.text_encoder_source
+        if not source:
+            raise ModelError("this model has no text encoder (generator.text_encoder): it cannot use a caption")
+        if self._prompt_encoder is None:
+            from genvc.models.text_encoder import PromptEncoder
+
+            encoder = PromptEncoder.load(source, torch_dtype(self.config.frozen_dtype),
+                                         self.config.generator.text_tokens)
+            encoder.model.to(self.device)
+            self._prompt_encoder = encoder
+        return self._prompt_encoder.encode(list(captions)).to(self.device)
+
+    @torch.no_grad()
     def modality_latents(self, conditions: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor]:
         return {name: self.vae.encode(video)[0] for name, video in (conditions or {}).items()}
 
@@ -96,9 +115,11 @@ class GenvcModel(nn.Module):
     @torch.no_grad()
     def generate(self, z: torch.Tensor, condition: torch.Tensor, num_frames: int,
                  modality_latents: dict[str, torch.Tensor] | None = None, steps: int | None = None,
-                 generator: torch.Generator | None = None, image_embeds: torch.Tensor | None = None) -> torch.Tensor:
+                 generator: torch.Generator | None = None, image_embeds: torch.Tensor | None = None,
+                 text_embeds: torch.Tensor | None = None) -> torch.Tensor:
         """Latent of the clip from code z (= mu_q) by Euler steps from t=1 to t=0; then VAE-decoded video.
-        `image_embeds`: `image_embeddings(first, last)`, needed when the transformer has image_dim set."""
+        `image_embeds`: `image_embeddings(first, last)`, needed when the transformer has image_dim set;
+        `text_embeds`: `text_embeddings(captions)` of a sent caption (default: the constant text input)."""
         steps = steps or self.config.sampling_steps
         if self.config.path == "reformed":
             source = z
@@ -107,7 +128,7 @@ class GenvcModel(nn.Module):
 
         def velocity(x_t, t):
             inputs = self.generator_inputs(x_t, condition, num_frames, z, modality_latents)
-            return self.generator(inputs, t, image_embeds)
+            return self.generator(inputs, t, image_embeds, text_embeds)
 
         latent = euler_sample(velocity, source, steps)
         return self.vae.decode(latent)

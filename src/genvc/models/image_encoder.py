@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genvc.errors import ModelError
+from genvc.models.wan_pretrained import load_clip
 
 
 def _size_value(size, key: str):
@@ -21,15 +21,9 @@ class KeyframeImageEncoder(nn.Module):
     """Loads `CLIPVisionModel` from `<pretrained>/image_encoder` and `CLIPImageProcessor` from
     `<pretrained>/image_processor`. Never trained: its weights stay external (not in our weights file)."""
 
-    def __init__(self, pretrained: str):
+    def __init__(self, pretrained: str, dtype: torch.dtype = torch.float32):
         super().__init__()
-        from transformers import CLIPImageProcessor, CLIPVisionModel
-
-        try:
-            self.model = CLIPVisionModel.from_pretrained(pretrained, subfolder="image_encoder")
-            processor = CLIPImageProcessor.from_pretrained(pretrained, subfolder="image_processor")
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"cannot load the CLIP image encoder from {pretrained!r}: {exc}") from exc
+        self.model, processor = load_clip(pretrained, dtype)
         self.model.requires_grad_(False).eval()
         self.shortest_edge = _size_value(processor.size, "shortest_edge") if processor.do_resize else None
         resize_hw = (_size_value(processor.size, "height"), _size_value(processor.size, "width"))

@@ -16,6 +16,7 @@ from torch import nn
 from genvc.errors import InputError, ModelError
 from genvc.models.config import VAEConfig
 from genvc.models.layers import CausalConv3d, ChannelRMSNorm, ResBlock3d
+from genvc.models.wan_pretrained import load_vae
 
 
 @runtime_checkable
@@ -109,15 +110,12 @@ class WanVideoVAE(nn.Module):
     temporal_factor = 4
     spatial_factor = 8
 
-    def __init__(self, config: VAEConfig):
+    def __init__(self, config: VAEConfig, dtype: torch.dtype = torch.float32):
         super().__init__()
         from diffusers import AutoencoderKLWan
 
         if config.pretrained:
-            try:
-                self.vae = AutoencoderKLWan.from_pretrained(config.pretrained, subfolder="vae")
-            except (OSError, ValueError) as exc:
-                raise ModelError(f"cannot load the Wan VAE from {config.pretrained!r}: {exc}") from exc
+            self.vae = load_vae(config.pretrained, dtype)
         else:
             self.vae = AutoencoderKLWan(**config.wan_config)
         self.latent_channels = self.vae.config.z_dim
@@ -139,9 +137,10 @@ class WanVideoVAE(nn.Module):
         return self.vae.decode(latent.to(self.vae.dtype)).sample.float()
 
 
-def build_vae(config: VAEConfig) -> nn.Module:
+def build_vae(config: VAEConfig, frozen_dtype: torch.dtype = torch.float32) -> nn.Module:
+    """`frozen_dtype` applies to pretrained weights only (the Wan VAE from `pretrained`)."""
     if config.kind == "small":
         return SmallVideoVAE(config)
     if config.kind == "wan":
-        return WanVideoVAE(config)
+        return WanVideoVAE(config, frozen_dtype)
     raise ModelError(f"unknown VAE kind {config.kind!r}; expected 'small' or 'wan'")

@@ -70,21 +70,28 @@ def select_trainable(model: nn.Module, stage: str | None) -> list[nn.Parameter]:
         ids = {id(p) for p in chosen}
         for p in model.parameters():
             p.requires_grad_(id(p) in ids)
+    for p in model.parameters():
+        if p.numel() == 0:  # e.g. Multi-C role embeddings of a model without modalities: never in the graph, and
+            p.requires_grad_(False)  # DDP would wait for its gradient forever ("did not receive grad")
     return [p for p in model.parameters() if p.requires_grad]
 
 
-def checkpoint_weights(model: nn.Module) -> dict[str, torch.Tensor]:
+def checkpoint_weights(model: nn.Module, state: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
     """The weights a checkpoint holds: `model.saved_state_dict()` where defined (it leaves out frozen pretrained
-    weights that the config names, e.g. a 14B Wan transformer under LoRA), else the whole state dict."""
+    weights that the config names, e.g. a 14B Wan transformer under LoRA), else the whole state dict. `state`: a
+    full state dict gathered elsewhere (FSDP), filtered the same way (`model._is_saved`)."""
+    if state is not None:
+        keep = getattr(model, "_is_saved", lambda key: True)
+        return {k: v.detach().cpu().contiguous() for k, v in state.items() if keep(k)}
     if hasattr(model, "saved_state_dict"):
         return model.saved_state_dict()
     return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
 
 
-def save_checkpoint_weights(model: nn.Module, path: Path) -> None:
+def save_checkpoint_weights(model: nn.Module, path: Path, state: dict[str, torch.Tensor] | None = None) -> None:
     from safetensors.torch import save_file
 
-    save_file(checkpoint_weights(model), str(path))
+    save_file(checkpoint_weights(model, state), str(path))
 
 
 def load_checkpoint_weights(model: nn.Module, path: Path) -> None:
@@ -120,8 +127,9 @@ class LossModule(nn.Module):
         return self.model.training_losses(batch, stage=self.stage)
 
 
-def export_model(model: nn.Module, target: str | os.PathLike) -> Path:
-    """`model.save_pretrained` into `target`, atomically (replacing an older export only once complete)."""
+def export_model(model: nn.Module, target: str | os.PathLike, state: dict[str, torch.Tensor] | None = None) -> Path:
+    """`model.save_pretrained` into `target`, atomically (replacing an older export only once complete). `state`:
+    a full state dict gathered under FSDP, loaded into the model first (its own parameters are shards then)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
@@ -129,6 +137,8 @@ def export_model(model: nn.Module, target: str | os.PathLike) -> Path:
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
     try:
+        if state is not None:
+            model = _unsharded_copy(model, state)
         model.save_pretrained(tmp)
         fsync_tree(tmp)
         if target.exists():
@@ -141,6 +151,14 @@ def export_model(model: nn.Module, target: str | os.PathLike) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _unsharded_copy(model: nn.Module, state: dict[str, torch.Tensor]) -> nn.Module:
+    """A fresh model of the same config holding `state`'s saved weights (the frozen pretrained ones come from
+    their own files, as when the export is loaded)."""
+    copy = type(model)(model.config)
+    copy.load_state_dict(checkpoint_weights(model, state), strict=False)
+    return copy
 
 
 def load_checkpoint_model(checkpoint: str | os.PathLike) -> tuple[nn.Module, Path]:

@@ -130,13 +130,30 @@ class Trainer:
             self.step, self.samples_seen = int(state["step"]), int(state["samples_seen"])
             acc.print(f"resuming from {self.resume_from} (step {self.step})")
 
+    @property
+    def _fsdp(self) -> bool:
+        from accelerate.utils import DistributedType
+
+        return self.accelerator.distributed_type == DistributedType.FSDP
+
+    def _full_state(self) -> dict | None:
+        """Under FSDP the parameters are sharded: the gathered state dict (a collective, every process calls it;
+        accelerate fills it on the main process), with the LossModule's "model." prefix removed."""
+        if not self._fsdp:
+            return None
+        state = self.accelerator.get_state_dict(self.module)
+        return {k.removeprefix("model."): v for k, v in (state or {}).items()}
+
     def _save_weights_hook(self, models, weights, output_dir) -> None:
         weights.clear()
+        state = self._full_state()
         if self.accelerator.is_main_process:
-            save_checkpoint_weights(self.model, Path(output_dir) / WEIGHTS_NAME)
+            save_checkpoint_weights(self.model, Path(output_dir) / WEIGHTS_NAME, state)
 
     def _load_weights_hook(self, models, input_dir) -> None:
         models.clear()
+        if self._fsdp:  # accelerate's FSDP loader has already restored the sharded model from its own files
+            return
         load_checkpoint_weights(self.model, Path(input_dir) / WEIGHTS_NAME)
 
     def _find_resume(self, resume: bool) -> Path | None:
@@ -224,8 +241,9 @@ class Trainer:
             acc.print(f"interrupted at step {self.step}: checkpoint {last_saved}; continue with --resume")
             return TrainResult(self.step, True, last_saved, None)
         model_dir = None
+        state = self._full_state()
         if acc.is_main_process:
-            model_dir = export_model(self.model, self.output_dir / "model")
+            model_dir = export_model(self.model, self.output_dir / "model", state)
             self._plot()
             acc.print(f"trained {self.step} steps; model saved to {model_dir}")
         acc.wait_for_everyone()
@@ -275,6 +293,10 @@ class Trainer:
     @torch.no_grad()
     def _validate(self) -> None:
         acc = self.accelerator
+        if self._fsdp:  # reconstruct() on the main process alone would wait forever for the other shards
+            if self.step == 0:
+                acc.print("FSDP: in-loop validation is skipped; evaluate the exported model instead")
+            return
         if acc.is_main_process and len(self.val_data):
             self.model.eval()
             # A fixed seed, outside the training RNG stream: validation never changes what training sees.
