@@ -28,8 +28,8 @@ class PixelFlowConfig:
     - generator: `blocks` (2+1)D residual blocks of `width` channels; flows from z = P + up(ĥ) to x in
       `sampling_steps` Euler steps (reformed path) or from noise with z on channels (`path="noise"`, ablation).
     - prior: `"conditional"` predicts h's Gaussian from what the receiver has (P), `"standard"` is factorised.
-    - objective: `"rate"` = flow MSE + `rate_weight`·bits per pixel of the quantised h (default);
-      `"kl"` = the paper's flow MSE + `beta`·KL(q‖p) with a Gaussian posterior.
+    - objective: `"rate"` = flow MSE + `recon_weight`·MSE(z, x) + `rate_weight`·bits per pixel of the quantised h
+      (default); `"kl"` = the paper's flow MSE + `beta`·KL(q‖p) with a Gaussian posterior (+ the same MSE(z, x)).
     """
 
     name: str = "genvc-pixelflow"
@@ -45,6 +45,9 @@ class PixelFlowConfig:
     objective: str = "rate"
     rate_weight: float = 0.5
     beta: float = 1e-4
+    #: weight of MSE(z, x) for clips with h: the reformed flow's source itself should be close to x (the paper's
+    #: equivalence of its objective to MSE(z, x)); a direct signal for the compressor early in training
+    recon_weight: float = 1.0
     #: training draws the quantisation step of h log-uniformly from this range; the encoder picks one per clip
     #: (a rate knob with one model)
     step_range: tuple[float, float] = (0.5, 4.0)

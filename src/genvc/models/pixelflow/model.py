@@ -148,11 +148,12 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         flow = F.mse_loss(self.velocity(x_t, t, features), source - x)
         pixels = video.shape[2] * video.shape[3] * video.shape[4]
         sent = h_sent.float()
-        side_mean = (side * sent).sum() / sent.sum().clamp_min(1)
+        per_clip = lambda v: (v * sent).sum() / sent.sum().clamp_min(1)  # noqa: E731  (mean over clips with h)
         weight = cfg.rate_weight / pixels if cfg.objective == "rate" else cfg.beta / h.numel() * b
-        return {"loss": flow + weight * side_mean, "flow_mse": flow.detach(),
-                "bpp_h": ((bits * sent).sum() / sent.sum().clamp_min(1) / pixels).detach(),
-                "z_mse": F.mse_loss(z, x).detach()}
+        z_mse = (z - x).pow(2).flatten(1).mean(1)
+        loss = flow + cfg.recon_weight * per_clip(z_mse) + weight * per_clip(side)
+        return {"loss": loss, "flow_mse": flow.detach(), "bpp_h": (per_clip(bits) / pixels).detach(),
+                "z_mse": per_clip(z_mse).detach()}
 
     @torch.no_grad()
     def reconstruct(self, video: torch.Tensor, conditions: dict | None = None, stage: str | None = None,
