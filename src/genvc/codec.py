@@ -163,7 +163,8 @@ class _Encoder:
         self.writer = StreamWriter(out, self.header)
         self.units: dict[tuple[UnitType, int], KeyframeUnit | ClipUnit] = {}
         self.hold: tuple[UnitType, int] | None = None  # the unit the leftover pass may still recode
-        self.pool = make_pool(config.workers, config.ray)
+        self.pool = make_pool(config.workers, config.ray, task_bytes=(interval + 1) * source.width * source.height * 3,
+                              tasks=sum(needs_clip_unit(c) for c in self.plan.clips))
         self.in_flight: dict = {}  # future -> clip index
         self.bar = tqdm(total=num_frames, desc="encode", unit="frame", disable=not config.progress)
 

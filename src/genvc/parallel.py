@@ -168,11 +168,15 @@ def _connect(ray, address: str | None, timeout_s: float) -> None:
         raise WorkerError(f"cannot connect to the Ray cluster at {where}: {outcome['error']}")
 
 
-def make_pool(workers: int | None = 1, ray_address: str | None | bool = False):
-    """`ray_address` False: local (`workers` processes; 1 runs inline); None or a string: Ray."""
+def make_pool(workers: int | None = 1, ray_address: str | None | bool = False, task_bytes: int = 0,
+              tasks: int | None = None):
+    """`ray_address` False: local (`workers` processes, None: `default_workers`, never more than `tasks`; one
+    runs inline); None or a string: Ray."""
     if ray_address is not False:
         return RayPool(ray_address)
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
-    workers = workers or default_workers()
+    workers = workers or default_workers(task_bytes)
+    if tasks is not None:
+        workers = max(1, min(workers, tasks))
     return Inline() if workers == 1 else ProcessPool(workers)

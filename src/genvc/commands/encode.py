@@ -29,8 +29,21 @@ def register(subparsers) -> None:
     p.add_argument("--text", help="caption for Multi-C text conditioning")
     p.add_argument("--tune", default="vmaf", choices=["vmaf", "psnr"],
                    help="sketch: run the refiner where it raises VMAF (default) or lowers MSE")
+    p.add_argument("--workers", type=int, help="processes coding clips in parallel (default: the cores available, "
+                   "as memory allows); the output is the same for any number")
+    p.add_argument("--ray", nargs="?", const=_LOCAL_RAY, metavar="ADDRESS",
+                   help="code clips on a Ray cluster: 'auto', HOST:PORT or ray://HOST:10001 (no address: a local "
+                   "Ray instance); needs pip install 'genvc[ray]'")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run)
+
+
+_LOCAL_RAY = "local"
+
+
+def ray_address(value: str | None) -> str | None | bool:
+    """--ray's value as `EncodeConfig.ray` takes it: False without the flag, None for a local instance."""
+    return False if value is None else None if value == _LOCAL_RAY else value
 
 
 def run(args) -> int:
@@ -40,6 +53,7 @@ def run(args) -> int:
         method=args.method, bpp=args.bpp, keyframe_bytes=args.keyframe_bytes, interval=args.interval,
         intra=args.intra, shot_detection=not args.no_shot_detection, model=args.model,
         method_options={"level": args.level, "text": args.text, "tune": args.tune}, progress=not args.quiet,
+        workers=args.workers, ray=ray_address(args.ray),
     )
     started = time.perf_counter()
     result = encode_file(args.input, args.output, config, max_frames=args.frames)
