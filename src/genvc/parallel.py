@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
+import socket
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -145,27 +145,24 @@ def _call(fn, *args):
 
 
 def _connect(ray, address: str | None, timeout_s: float) -> None:
-    """ray.init, but an unreachable address is one WorkerError after `timeout_s`, not a long retry loop."""
-    outcome: dict = {}
-
-    options = {"include_dashboard": False} if address is None else {}
-
-    def connect() -> None:
-        try:
-            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, logging_level="ERROR",
-                     **options)
-        except BaseException as exc:  # reported to the caller below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=connect, daemon=True)
-    thread.start()
-    thread.join(timeout_s)
-    where = address or "a local instance"
-    if thread.is_alive():
-        raise WorkerError(f"cannot reach the Ray cluster at {where} within {timeout_s:.0f} s "
-                          f"(set $GENVC_RAY_TIMEOUT to wait longer)")
-    if "error" in outcome:
-        raise WorkerError(f"cannot connect to the Ray cluster at {where}: {outcome['error']}")
+    """ray.init, but an unreachable cluster is one WorkerError after at most `timeout_s`, not Ray's long retry
+    loop (which ends by killing the process): the head's port is probed first."""
+    if address is None:  # a local instance, on the loopback address: a public one may not route back here
+        options = {"include_dashboard": False, "_node_ip_address": "127.0.0.1"}
+    else:
+        options = {}
+        host, _, port = address.removeprefix("ray://").rpartition(":")
+        if address != "auto":
+            if not host or not port.isdigit():
+                raise InputError(f"--ray wants auto, HOST:PORT or ray://HOST:PORT, got {address!r}")
+            try:
+                socket.create_connection((host, int(port)), timeout=timeout_s).close()
+            except OSError as exc:
+                raise WorkerError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
+    try:
+        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, logging_level="ERROR", **options)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise WorkerError(f"cannot connect to the Ray cluster at {address or 'a local instance'}: {exc}") from None
 
 
 def make_pool(workers: int | None = 1, ray_address: str | None | bool = False, task_bytes: int = 0,

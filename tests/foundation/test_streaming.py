@@ -169,3 +169,23 @@ def test_clip_tasks_get_a_window_not_the_video(make_square_video, monkeypatch):
     video = make_square_video(40, 48, 64)
     encode(video, EncodeConfig(method="interp", bpp=0.1, interval=8, shot_detection=False))
     assert seen and max(seen) <= 9 and sum(seen) < 40 + len(seen)
+
+
+def test_an_unreachable_ray_cluster_is_one_error_and_no_output(tmp_path, make_square_video):
+    pytest.importorskip("ray")
+    src = tmp_path / "in.y4m"
+    write_video(src, make_square_video(6, 48, 64))
+    out = subprocess.run([sys.executable, "-m", "genvc", "encode", str(src), "-o", str(tmp_path / "o.gvc"),
+                          "--ray", "127.0.0.1:1", "--method", "interp", "-q"], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("genvc: error: cannot reach the Ray cluster")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.y4m"]
+
+
+@pytest.mark.slow  # starting a local Ray instance takes 20-60 s on two shared cores
+def test_clips_coded_on_a_local_ray_instance_give_the_same_bytes(make_square_video, refiner):
+    pytest.importorskip("ray")
+    video = make_square_video(20, 48, 64)
+    config = dict(method="sketch", bpp=0.2, interval=6, shot_detection=False, model=refiner)
+    assert encode(video, EncodeConfig(**config, ray=None)) == encode(video, EncodeConfig(**config, workers=1))
