@@ -38,6 +38,7 @@ from genvc.methods.base import ClipContext, ClipMethod, get_method, method_name_
 from genvc.parallel import make_pool
 from genvc.segment import plan_clips
 from genvc.utils.atomic import atomic_path, check_writable
+from genvc.utils.memory import bound_heap
 
 #: the leftover of the clips' budgets is recoded into one clip when it is above this share of their budget
 LEFTOVER_RECODE_SHARE = 0.02
@@ -430,6 +431,7 @@ def encode_file(input_path: str | os.PathLike, output_path: str | os.PathLike, c
     """Encode a video file as a stream: memory holds a few clip windows, and the `.gvc` is written as it is coded,
     to a temporary file renamed over `output_path` only when complete."""
     check_writable(output_path)  # fail before the (long) encode, not after it
+    bound_heap()
     source = FileSource(input_path, max_frames=max_frames)
     with atomic_path(output_path) as tmp:
         with open(tmp, "wb") as f:
@@ -454,6 +456,7 @@ def read_gvc(path: str | os.PathLike) -> bytes:
 
 def decode_file(input_path: str | os.PathLike, output_path: str | os.PathLike, model: str | None = None,
                 lossless: bool = False, progress: bool = False) -> StreamHeader:
+    bound_heap()
     header, frames = iter_decode(read_gvc(input_path), model=model, progress=progress)
     write_video(output_path, frames, header.fps, lossless=lossless)
     return header
