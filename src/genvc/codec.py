@@ -151,7 +151,7 @@ class _Encoder:
         self.intra = get_codec(config.intra)
         num_frames, probs = _scan(source, config)
         if num_frames == 0:
-            raise InputError("the video contains no decodable frames")
+            raise InputError(f"{getattr(source, 'path', 'the video')} contains no decodable video frames")
         check_size(source.width, source.height, num_frames)
         # Clips are at most interval + 1 frames; the container bounds a clip's pixels (the decoder's working set).
         interval = max(1, min(config.interval, max_clip_frames(source.width, source.height) - 1))
