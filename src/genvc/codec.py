@@ -149,6 +149,16 @@ class _Encoder:
         self.source, self.config = source, config
         self.method = _method(config.method, config.model)
         self.intra = get_codec(config.intra)
+        # A cluster is reached before the (long) scan, so that an unreachable one fails at once.
+        self.pool = make_pool(1, config.ray) if config.ray is not False else None
+        try:
+            self._plan(source, out, config)
+        except BaseException:
+            if self.pool is not None:
+                self.pool.close(cancel=True)
+            raise
+
+    def _plan(self, source: FrameSource, out, config: EncodeConfig) -> None:
         num_frames, probs = _scan(source, config)
         if num_frames == 0:
             raise InputError(f"{getattr(source, 'path', 'the video')} contains no decodable video frames")
@@ -164,8 +174,9 @@ class _Encoder:
         self.writer = StreamWriter(out, self.header)
         self.units: dict[tuple[UnitType, int], KeyframeUnit | ClipUnit] = {}
         self.hold: tuple[UnitType, int] | None = None  # the unit the leftover pass may still recode
-        self.pool = make_pool(config.workers, config.ray, task_bytes=(interval + 1) * source.width * source.height * 3,
-                              tasks=sum(needs_clip_unit(c) for c in self.plan.clips))
+        if self.pool is None:
+            self.pool = make_pool(config.workers, task_bytes=(interval + 1) * source.width * source.height * 3,
+                                  tasks=sum(needs_clip_unit(c) for c in self.plan.clips))
         self.in_flight: dict = {}  # future -> clip index
         self.bar = tqdm(total=num_frames, desc="encode", unit="frame", disable=not config.progress)
 
