@@ -15,3 +15,7 @@ class InputError(GenvcError):
 
 class ModelError(GenvcError):
     """A model cannot be loaded or does not match what a stream names (id or weights hash)."""
+
+
+class WorkerError(GenvcError):
+    """A worker process died (killed, out of memory) or a Ray cluster cannot be reached or fails a task."""

@@ -182,13 +182,13 @@ def test_encoder_keeps_the_measured_best_candidate(monkeypatch):
     frames, _ = _clip(num_frames=9, height=32, width=32)
     video = Video(frames, 25)
     tried = []
-    real = codec._best_candidate
+    real = codec._encode_best_candidate
 
-    def spy(video, config, candidates):
+    def spy(source, out, config, candidates):
         tried.extend(candidates)
-        return real(video, config, candidates)
+        return real(source, out, config, candidates)
 
-    monkeypatch.setattr(codec, "_best_candidate", spy)
+    monkeypatch.setattr(codec, "_encode_best_candidate", spy)
     data = encode(video, EncodeConfig(method="flowib", model=model, bpp=0.5, shot_detection=False))
     assert tried == list(PixelFlowIB.candidates)
     chosen = decode(data, model=model).frames

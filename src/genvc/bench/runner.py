@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ class BenchConfig:
     presets: dict[str, str] = field(default_factory=dict)  # codec → preset overriding the default
     threads: int = 2
     metrics: MetricConfig = field(default_factory=MetricConfig)
+    ray: str | None | bool = False  # False: points run here, one by one; None or an address: on Ray
 
 
 def resolve_video(name: str) -> tuple[str, Path]:
@@ -91,6 +93,8 @@ class Bench:
         return self.config.presets.get(codec, self.baselines[codec].preset)
 
     def run(self) -> list[Point]:
+        if self.config.ray is not False:
+            return self._run_on_ray()
         cfg = self.config
         codecs = [c for c in cfg.codecs if c not in self.skipped]
         videos = [resolve_video(v) for v in cfg.videos]
@@ -115,6 +119,35 @@ class Bench:
                         point.extra["crop"] = f"{keys[bpp]}.png"
                         self.store.save(keys[bpp], point)
                         bar.update(1)
+        return self.store.load_all()
+
+    def _run_on_ray(self) -> list[Point]:
+        """Every point a Ray task (it reads its video and searches its baseline's quality on its own; files must
+        be readable at the same path on every node, and `out_dir` shared for the genvc streams)."""
+        from genvc.parallel import RayPool
+
+        cfg = self.config
+        pool = RayPool(cfg.ray)
+        futures = {}
+        try:
+            for name, path in (resolve_video(v) for v in cfg.videos):
+                submitted = len(futures)
+                for codec in (c for c in cfg.codecs if c not in self.skipped):
+                    for bpp in sorted(cfg.bpps):
+                        key = point_key(name, codec, self.preset(codec), self._frames_tag(), bpp)
+                        if not self.store.has(key):
+                            futures[pool.submit(_remote_point, cfg, name, path, codec, bpp)] = key
+                if len(futures) > submitted:
+                    save_crop(self.store.crops_dir / f"{name}__original.png", load_video(path, cfg.frames).frames)
+            with tqdm(total=len(futures), desc="bench (ray)", unit="point") as bar:
+                for future in as_completed(futures):
+                    point = pool.result(future)
+                    save_crop(self.store.crops_dir / f"{futures[future]}.png", point.extra.pop("decoded"))
+                    point.extra["crop"] = f"{futures[future]}.png"
+                    self.store.save(futures[future], point)
+                    bar.update()
+        finally:
+            pool.close()
         return self.store.load_all()
 
     def _frames_tag(self) -> int:
@@ -161,3 +194,11 @@ class Bench:
                       decode_peak_mb=timings[3], extra=extra)
         point.extra["decoded"] = decoded
         return point
+
+
+def _remote_point(config: BenchConfig, name: str, path: Path, codec: str, bpp: float) -> Point:
+    """One bench point, wherever Ray runs it; only a crop of the decoded video travels back."""
+    video = load_video(path, config.frames)
+    point = Bench(config)._run_point(name, video, codec, bpp, {})
+    point.extra["decoded"] = center_crop(point.extra["decoded"][video.num_frames // 2])[None]
+    return point

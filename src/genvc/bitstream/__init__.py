@@ -11,6 +11,7 @@ from genvc.bitstream.format import (
     KeyframeUnit,
     Stream,
     StreamHeader,
+    StreamWriter,
     read_stream,
     unit_sizes,
     write_stream,
@@ -18,6 +19,6 @@ from genvc.bitstream.format import (
 from genvc.bitstream.sections import Section
 
 __all__ = [
-    "MAGIC", "VERSION", "ClipUnit", "KeyframeUnit", "Section", "Stream", "StreamHeader",
+    "MAGIC", "VERSION", "ClipUnit", "KeyframeUnit", "Section", "Stream", "StreamHeader", "StreamWriter",
     "read_stream", "unit_sizes", "write_stream",
 ]

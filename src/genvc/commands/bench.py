@@ -42,6 +42,9 @@ def register(subparsers) -> None:
     p.add_argument("--anchor", default="x265", help="codec the BD-rates are computed against (default: x265)")
     p.add_argument("--threads", type=int, default=2, help="threads per encoder/decoder (default: 2)")
     p.add_argument("--no-vmaf", action="store_true", help="skip VMAF")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="run the points as tasks on a Ray cluster: 'auto', HOST:PORT or ray://HOST:10001 (no "
+                   "address: a local Ray instance); videos must be readable at the same path on every node")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="output folder")
     p.set_defaults(run=run)
 
@@ -63,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from genvc.bench.summary import write_summary
     from genvc.bench.bdrate import sparse_curves
     from genvc.bench.runner import Bench, BenchConfig, check_codecs
+    from genvc.commands.encode import ray_address
     from genvc.errors import InputError
     from genvc.metrics import MetricConfig
 
@@ -77,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     args.output.mkdir(parents=True, exist_ok=True)
     config = BenchConfig(videos=args.videos, bpps=args.bpp, out_dir=args.output, codecs=args.codecs,
                          frames=args.frames, method=args.method, presets=_parse_presets(args.preset),
-                         threads=args.threads, metrics=MetricConfig(vmaf=not args.no_vmaf, threads=args.threads))
+                         threads=args.threads, metrics=MetricConfig(vmaf=not args.no_vmaf, threads=args.threads),
+                         ray=ray_address(args.ray))
     bench = Bench(config)
     for codec, reason in bench.skipped.items():
         print(f"genvc bench: skipping {codec}: {reason}", file=sys.stderr)

@@ -64,12 +64,28 @@ def register(subparsers) -> None:
                    help="also decode the stream and print its PSNR (and VMAF where libvmaf is available)")
     add_threads_arg(p)
     add_overwrite_args(p)
+    p.add_argument("--workers", type=int, help="processes coding clips in parallel (default: the cores available, "
+                   "as memory allows); the output is the same for any number")
+    p.add_argument("--ray", nargs="?", const=_LOCAL_RAY, metavar="ADDRESS",
+                   help="code clips on a Ray cluster: 'auto', HOST:PORT or ray://HOST:10001 (no address: a local "
+                   "Ray instance); needs pip install 'genvc[ray]'")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run)
 
 
+_LOCAL_RAY = "local"
+
+
+def ray_address(value: str | None) -> str | None | bool:
+    """--ray's value as `EncodeConfig.ray` takes it: False without the flag, None for a local instance."""
+    return False if value is None else None if value == _LOCAL_RAY else value
+
+
 def run(args) -> int:
-    from genvc.codec import EncodeConfig, encode
+    from pathlib import Path
+
+    from genvc.bitstream import read_stream
+    from genvc.codec import EncodeConfig, encode, encode_file
     from genvc.io import read_video
     from genvc.utils.atomic import write_bytes_atomic
 
@@ -82,23 +98,31 @@ def run(args) -> int:
         method=args.method, bpp=args.bpp, keyframe_bytes=args.keyframe_bytes, interval=args.interval,
         intra=args.intra, shot_detection=not args.no_shot_detection, model=args.model,
         method_options={"level": args.level, "text": args.text, "tune": args.tune}, progress=not args.quiet,
+        workers=args.workers, ray=ray_address(args.ray),
     )
     config.validate()
     check_output(args.output, args.overwrite, stdin_in_use=is_stdio(args.input))  # before the (long) encode
     started = time.perf_counter()
-    video = read_video(args.input, max_frames=args.frames, start=args.start)
-    data = encode(video, config)
+    if is_stdio(args.input) or is_stdio(args.output):  # pipes: the video and the stream in memory
+        video = read_video(args.input, max_frames=args.frames, start=args.start)
+        data = encode(video, config)
+        if is_stdio(args.output):
+            stdout_binary().write(data)
+            stdout_binary().flush()
+        else:
+            write_bytes_atomic(args.output, data)
+    else:  # files: streamed, memory independent of the video's length
+        encode_file(args.input, args.output, config, max_frames=args.frames, start=args.start)
+        data = Path(args.output).read_bytes()
+        video = read_video(args.input, max_frames=args.frames, start=args.start) if args.stats else None
     seconds = time.perf_counter() - started
-    if is_stdio(args.output):
-        stdout_binary().write(data)
-        stdout_binary().flush()
-    else:
-        write_bytes_atomic(args.output, data)
 
     out = message_stream(args.output)
-    bpp = len(data) * 8 / video.num_pixels
-    print(f"{args.output}: {len(data)} bytes, {bpp:.5f} bpp, {video.num_frames} frames "
-          f"{video.width}x{video.height} @ {format_fps(video.fps)} fps, {seconds:.1f} s", file=out)
+    header = read_stream(data).header
+    num_pixels = header.num_frames * header.width * header.height
+    bpp = len(data) * 8 / num_pixels
+    print(f"{args.output}: {len(data)} bytes, {bpp:.5f} bpp, {header.num_frames} frames "
+          f"{header.width}x{header.height} @ {format_fps(header.fps)} fps, {seconds:.1f} s", file=out)
     print(stats_line(data, video if args.stats else None), file=out)
     if args.bpp is not None and bpp > args.bpp * (1 + BPP_TOLERANCE):
         warn(f"--bpp {args.bpp:g} cannot be reached for this video: the stream is at its floor, {bpp:.5f} bpp "

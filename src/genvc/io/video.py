@@ -12,13 +12,13 @@ from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
 
+from genvc.bitstream import limits
 from genvc.errors import InputError
 from genvc.utils.atomic import atomic_path
 
-# Frames smaller than this cannot be coded by the intra codecs (AV1/VVC need at least 8×8 after padding);
-# larger ones than this are refused before anything is allocated.
-MIN_SIDE = 8
-MAX_SIDE = 8192
+# The container's bounds (bitstream/limits.py): frames smaller than MIN_SIDE cannot be coded by the intra codecs
+# (AV1/VVC need at least 8×8 after padding); larger ones are refused before anything is allocated.
+MIN_SIDE, MAX_SIDE = limits.MIN_SIDE, limits.MAX_SIDE
 OUTPUT_SUFFIXES = (".mp4", ".mkv", ".mov", ".y4m")  # containers that take H.264 / raw video as written here
 
 
@@ -141,11 +141,17 @@ def read_video(path: str | os.PathLike | io.BytesIO, max_frames: int | None = No
     return Video(np.stack(frames), fps)
 
 
-def check_size(width: int, height: int) -> None:
+def check_size(width: int, height: int, num_frames: int | None = None) -> None:
+    """Refuse, before anything is coded or written, a size the container cannot hold (`bitstream.limits`)."""
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
         raise InputError(
             f"frame size {width}x{height} is outside what genvc codes ({MIN_SIDE}..{MAX_SIDE} pixels a side)"
         )
+    if width * height > limits.MAX_FRAME_PIXELS:
+        raise InputError(f"frame size {width}x{height} has more than the {limits.MAX_FRAME_PIXELS} pixels "
+                         f"(8K) genvc codes")
+    if num_frames is not None and num_frames > limits.MAX_FRAMES:
+        raise InputError(f"{num_frames} frames: genvc codes at most {limits.MAX_FRAMES} in one stream")
 
 
 def written_size(path: str | os.PathLike, width: int, height: int, lossless: bool = False) -> tuple[int, int]:

@@ -1,6 +1,17 @@
-"""Keyframe selection and the clip plan (Multi-C Algorithm 1)."""
+"""Keyframe selection and the clip plan (Multi-C Algorithm 1).
+
+`shot_probabilities` (TransNetV2: torch, cv2) is imported on first use, so that the container, which reads clip
+plans, stays light (`import genvc.bitstream` loads neither torch nor cv2).
+"""
 
 from genvc.segment.plan import Clip, ClipPlan, plan_clips
-from genvc.segment.shots import shot_probabilities
 
 __all__ = ["Clip", "ClipPlan", "plan_clips", "shot_probabilities"]
+
+
+def __getattr__(name: str):
+    if name == "shot_probabilities":
+        from genvc.segment.shots import shot_probabilities
+
+        return shot_probabilities
+    raise AttributeError(f"module 'genvc.segment' has no attribute {name!r}")

@@ -25,16 +25,27 @@ def _load_transnet():
     return model.eval()
 
 
+def thumbnail(frame: np.ndarray) -> np.ndarray:
+    """What TransNetV2 sees of a frame (48×27×3 bytes: a long video's thumbnails fit in memory, its frames not)."""
+    return cv2.resize(frame, (_THUMB_W, _THUMB_H), interpolation=cv2.INTER_AREA)
+
+
 def thumbnails(frames: np.ndarray) -> np.ndarray:
-    return np.stack([cv2.resize(f, (_THUMB_W, _THUMB_H), interpolation=cv2.INTER_AREA) for f in frames])
+    return np.stack([thumbnail(f) for f in frames])
 
 
 def shot_probabilities(frames: np.ndarray, progress: bool = False) -> np.ndarray:
     """Probability that each frame is the last frame of a shot, shape (T,), float32 in [0, 1]."""
     if len(frames) < 2:
         return np.zeros(len(frames), np.float32)
+    return thumbnail_shot_probabilities(thumbnails(frames), progress)
+
+
+def thumbnail_shot_probabilities(thumbs: np.ndarray, progress: bool = False) -> np.ndarray:
+    """`shot_probabilities` from the frames' `thumbnail`s."""
+    if len(thumbs) < 2:
+        return np.zeros(len(thumbs), np.float32)
     model = _load_transnet()
-    thumbs = torch.from_numpy(np.ascontiguousarray(thumbnails(frames)))
-    with torch.inference_mode():
-        single, _ = model.predict_frames(thumbs, quiet=not progress)
+    with torch.inference_mode():  # its own bar is unlabelled ("Processing frames"): genvc's callers label theirs
+        single, _ = model.predict_frames(torch.from_numpy(np.ascontiguousarray(thumbs)), quiet=not progress)
     return single.numpy().astype(np.float32)
