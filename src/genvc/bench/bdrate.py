@@ -12,6 +12,8 @@ from genvc.bench.store import Point
 from genvc.metrics import LOWER_IS_BETTER
 
 BD_METRICS = ("psnr_y", "psnr_yuv", "msssim_y", "vmaf", "lpips")
+#: BD-rate fits a curve through each codec's points: with fewer than this many distinct ones it is a guess
+MIN_RELIABLE_POINTS = 4
 
 
 def rd_curve(points: list[Point], metric: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -25,6 +27,11 @@ def rd_curve(points: list[Point], metric: str) -> tuple[np.ndarray, np.ndarray] 
         return None
     rates, quality = zip(*sorted(by_bytes.values()))
     return np.array(rates), np.array(quality)
+
+
+def too_few_points(anchor: list[Point], test: list[Point], metric: str) -> bool:
+    """True when either curve has fewer than MIN_RELIABLE_POINTS distinct points: the BD-rate needs a warning."""
+    return any((curve := rd_curve(p, metric)) is None or len(curve[0]) < MIN_RELIABLE_POINTS for p in (anchor, test))
 
 
 def bd_rate(anchor: list[Point], test: list[Point], metric: str) -> float | None:

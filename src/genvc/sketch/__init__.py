@@ -6,7 +6,7 @@ keyframe-only interpolation on our development clips (see bench/README.md); a le
 """
 
 from genvc.sketch.stream import (
-    SCALES, SketchCode, decode_sketch, encode_sketch, encode_sketch_at, upsample,
+    LADDER, SketchCode, decode_sketch, encode_sketch, encode_sketch_at, upsample,
 )
 
-__all__ = ["SCALES", "SketchCode", "decode_sketch", "encode_sketch", "encode_sketch_at", "upsample"]
+__all__ = ["LADDER", "SketchCode", "decode_sketch", "encode_sketch", "encode_sketch_at", "upsample"]

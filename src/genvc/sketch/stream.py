@@ -6,6 +6,7 @@ Only decoder-needed NAL units are kept (`intra.elementary`), so the bytes counte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -14,25 +15,46 @@ from genvc.errors import FormatError, InputError
 from genvc.intra import elementary
 from genvc.intra.ffmpeg_codecs import decode_to_rgb, raw_rgb_input, run_ffmpeg
 
-#: downscale factors the encoder may choose, finest first, each with the worst QP at which it is still preferred
-#: to the next coarser one (measured on bikes/bigbuckbunny: at the same bytes a finer sketch at a high QP keeps
-#: more VMAF than a coarser one at a lower QP, down to about these QPs).
-SCALES: dict[int, int] = {1: 40, 2: 56, 3: 56, 4: 56, 6: 56, 8: 56}
-# Past QP 56 vvenc's pictures fall apart (bikes at 1/4 size: 31.3 dB at QP 40, 23.1 at 55, 19.7 at 63) while the
-# bytes hardly fall (per-picture headers dominate): when no scale fits below it, the rate cannot be reached.
+#: candidate downscale factors, finest first. Full size is always the first candidate: at scale 1 without the
+#: refiner the sketch is a plain vvenc `medium` stream, so the encoder never does worse than vvenc at that preset by
+#: more than its own judging error. Which one is used is measured per clip (`encode_sketch`), not looked up.
+LADDER: tuple[float, ...] = (1, 1.5, 2, 3, 4, 6, 8)
+#: the search stops trying coarser scales once this many in a row score below the best so far (quality over
+#: scale rose then fell once on every clip × rate we measured: bikes, carphone, cuts, synth-*; see bench/README.md)
+PATIENCE = 2
+#: a coarser winner that beats full size by less than this (VMAF points; 1/100 of it in MSE for tune psnr) is
+#: checked against full size with both final (`medium`) encodes: the guarantee's safety margin against the
+#: fast proxy's ranking error (largest proxy-vs-final VMAF gap measured: see bench/README.md)
+CLOSE = 2.0
+#: the floor, where no scale fits the budget: the coarsest scale at the worst useful QP. Past QP 56 vvenc's
+#: pictures fall apart (bikes at 1/4 size: 31.3 dB at QP 40, 23.1 at 55, 19.7 at 63) while the bytes hardly fall
+#: (per-picture headers dominate).
+FLOOR_QP = 56
+#: QP steps that halve a stream's size, the QP search's first guess of the slope (vvenc, bikes and carphone at
+#: 1/1-1/4 size, QP 30-50: 5-7)
+QP_PER_HALVING = 6.0
+#: how a stream's bytes grow with its pixels at a fixed QP, for the next scale's first QP guess (bikes, 45 frames,
+#: QP 40, faster: full size 6216 B, 1/2 size 3366 B: a quarter of the pixels, 0.54 of the bytes)
+BYTES_PIXEL_EXPONENT = 0.45
 QP_RANGE = range(0, 64)
 #: scales are coded in sixteenths, 1 to MAX_SCALE: between the ladder's steps they fill what an integer QP step
 #: leaves of a budget
 SCALE_UNIT = 16
-MAX_SCALE = 8
+MAX_SCALE = LADDER[-1]
 #: chroma QP offsets tried, in order, to spend the last few percent of a budget (measured on bikes at QP 32:
 #: 0, -2, -4, -8 give +0, +1.4, +3.6, +6.6 % bytes)
 CHROMA_OFFSETS = (-2, -4, -8)
-# The QP search runs the fast preset; the final encode the better one (at equal QP: +0.5 dB for +0.4 % bytes on
-# bigbuckbunny at 1/2 size, 4x the time).
+# The QP and scale searches run the fast preset; the final encode the better one (at equal QP: +0.5 dB for +0.4 %
+# bytes on bigbuckbunny at 1/2 size; bikes 45 frames full size: 1.3 s vs 3.4 s, 14 % more bytes at QP 40).
 SEARCH_PRESET, PRESET = "faster", "medium"
 BLOCK = 8  # coded sizes are padded to whole 8×8 blocks (4:2:0 and vvenc's minimum CU), cropped on decode
 MIN_CODED = 32  # and to at least 32×32: vvenc fails on a 16×16 picture
+
+
+#: libvmaf fails on tiny frames; there, and without libvmaf, MSE judges
+VMAF_MIN_SIDE = 64
+#: scores a candidate: (its decoded frames at `sample_frames`, upsampled to full size; its scale) -> higher is better
+Judge = Callable[[np.ndarray, float], float]
 
 
 @dataclass
@@ -87,19 +109,44 @@ def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma
     return elementary.strip_vvc(annexb)
 
 
-def _fit(small: np.ndarray, budget: int, fps: float) -> SketchCode | None:
-    """The best-quality code that fits `budget` bytes: a binary search over QP with the fast preset (bytes fall
-    as QP rises), then the final encode with the slower, better one, one QP up if it no longer fits."""
-    lo, hi, qp = QP_RANGE[0], QP_RANGE[-1], None
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        if len(_encode(small, mid, fps, SEARCH_PRESET)) <= budget:
-            qp, hi = mid, mid - 1
+def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[int, bytes] | None:
+    """(qp, stream) of the best fast-preset QP whose stream fits `budget`, or None if even the worst overshoots.
+    Starts at `guess`, steps by the typical slope, then alternates interpolation in log(bytes) with bisection:
+    2-4 encodes when the guess is near (each scale's search starts from the previous scale's answer)."""
+    streams: dict[int, bytes] = {}
+
+    def size(qp: int) -> int:
+        if qp not in streams:
+            streams[qp] = _encode(small, qp, fps, SEARCH_PRESET)
+        return max(1, len(streams[qp]))
+
+    lo = hi = None  # the largest QP known to overshoot, the smallest known to fit
+    qp, step = min(max(guess, QP_RANGE[0]), QP_RANGE[-1]), 0
+    while True:
+        if size(qp) <= budget:
+            hi = qp
         else:
-            lo = mid + 1
-    if qp is None:
-        return None
-    # the presets' sizes differ by a few percent either way: walk from the search's QP to the final preset's
+            lo = qp
+        if hi is not None and (hi == QP_RANGE[0] or (lo is not None and hi - lo == 1)):
+            return hi, streams[hi]
+        if hi is None:
+            if lo == QP_RANGE[-1]:
+                return None
+            qp = min(QP_RANGE[-1], lo + max(1, int(np.ceil(QP_PER_HALVING * np.log2(size(lo) / budget)))))
+        elif lo is None:
+            qp = max(QP_RANGE[0], hi - max(1, int(QP_PER_HALVING * np.log2(budget / size(hi)))))
+        else:
+            if step % 2 == 0:
+                fraction = np.log(size(lo) / budget) / np.log(size(lo) / size(hi))
+                qp = lo + int(round(fraction * (hi - lo)))
+            else:
+                qp = (lo + hi) // 2
+            qp, step = min(max(qp, lo + 1), hi - 1), step + 1
+
+
+def _final(small: np.ndarray, budget: int, fps: float, qp: int) -> SketchCode | None:
+    """The final-preset code nearest below `budget`, walking from the fast search's QP (the presets' sizes differ
+    by a few percent either way), one QP up at a time if it no longer fits."""
     best = None
     while qp <= QP_RANGE[-1]:
         data = _encode(small, qp, fps, PRESET)
@@ -115,24 +162,115 @@ def _fit(small: np.ndarray, budget: int, fps: float) -> SketchCode | None:
     return best
 
 
-def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: int | None = None) -> SketchCode:
+def _fit(small: np.ndarray, budget: int, fps: float, guess: int = 40) -> SketchCode | None:
+    """The best-quality final code that fits `budget` bytes, or None."""
+    found = _search_qp(small, budget, fps, guess)
+    return None if found is None else _final(small, budget, fps, found[0])
+
+
+def sample_frames(num_frames: int, run: int = 5) -> list[int]:
+    """The frames candidates are judged on: runs of `run` consecutive frames (VMAF's motion feature needs
+    neighbours) at the start, middle and end of the clip; all frames of a short clip."""
+    if num_frames <= 3 * run:
+        return list(range(num_frames))
+    starts = (0, (num_frames - run) // 2, num_frames - run)
+    return sorted({t for s in starts for t in range(s, s + run)})
+
+
+def score(original: np.ndarray, decoded: np.ndarray, tune: str = "vmaf") -> float:
+    """Higher is better: VMAF for tune "vmaf" (where libvmaf runs: frames ≥ 64 px a side), else -MSE."""
+    if tune == "vmaf" and min(original.shape[1:3]) >= VMAF_MIN_SIDE:
+        from genvc.metrics.vmaf import vmaf
+
+        value = vmaf(original, decoded)
+        if value is not None:
+            return float(value)
+    return -float(np.mean((original.astype(np.float32) - decoded.astype(np.float32)) ** 2))
+
+
+def plain_judge(frames: np.ndarray, tune: str = "vmaf") -> Judge:
+    """Judges a candidate by the tuned metric of its upsampled frames alone (no learned part)."""
+    sample = sample_frames(len(frames))
+    return lambda decoded, scale: score(frames[sample], decoded, tune)
+
+
+@dataclass
+class Candidate:
+    scale: float
+    qp: int  # the fast search's QP
+    score: float  # the judge's, on the fast preset's stream
+
+
+def _judge_code(frames: np.ndarray, data: bytes, scale: float, judge: Judge) -> float:
+    t, h, w = frames.shape[:3]
+    sample = sample_frames(t)
+    return judge(decode_sketch(data, w, h, scale, t)[sample], scale)
+
+
+def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
+                  ladder: tuple[float, ...] = LADDER) -> list[Candidate]:
+    """Each scale of `ladder` (finest first) that fits `budget`, its QP found with the fast preset and its stream
+    judged; stops once PATIENCE scales in a row score below the best (quality rises then falls with scale)."""
+    candidates, guess, worse = [], 40, 0  # QP 40: about 0.01 bpp at full size on bikes and carphone
+    for scale in ladder:
+        small = downsample(frames, scale)
+        found = _search_qp(small, budget, fps, guess)
+        if found is None:
+            continue
+        qp, data = found
+        candidates.append(Candidate(scale, qp, _judge_code(frames, data, scale, judge)))
+        worse = worse + 1 if candidates[-1].score < max(c.score for c in candidates) else 0
+        if worse >= PATIENCE or qp == QP_RANGE[0]:
+            break  # qp 0: finer scales fit losslessly-near, coarser ones cannot do better
+        next_scale = ladder[min(ladder.index(scale) + 1, len(ladder) - 1)]
+        # the next scale's QP at the same bytes: bytes ∝ pixels^BYTES_PIXEL_EXPONENT, QP_PER_HALVING per halving
+        guess = qp - int(round(QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2 * np.log2(next_scale / scale)))
+    return candidates
+
+
+def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | None = None,
+                  judge: Judge | None = None, tune: str = "vmaf", ladder: tuple[float, ...] = LADDER) -> SketchCode:
     """The sketch of `frames` (T×H×W×3 uint8) in at most `budget` bytes.
 
-    Without a fixed `scale`, the finest scale whose best fitting QP is no worse than its limit in `SCALES` wins;
-    if none fits, the smallest stream at the scales' QP limits is returned and the caller sees the overshoot.
+    Without a fixed `scale`, every scale of `ladder` (full size first) is coded at the budget with the fast preset
+    and judged by `judge` (default: the tuned metric of the upsampled frames, `tune` "vmaf" or "psnr"); the best
+    is coded with the final preset and fills the budget in 1/16 scale steps. Close calls against full size are
+    settled with both final encodes. If no scale fits, the coarsest at FLOOR_QP is returned and the caller sees
+    the overshoot.
     """
     if budget < 1:
         raise InputError(f"sketch budget must be positive, got {budget} bytes")
-    scales = [scale] if scale else list(SCALES)
-    for s in scales:
-        if s not in SCALES:
-            raise InputError(f"sketch scale must be one of {list(SCALES)}, got {s}")
-        fit = _fit(downsample(frames, s), budget, fps)
-        if fit is not None and (scale or fit.qp <= SCALES[s]):
-            fit.scale = s
-            return fit if scale else _fill(frames, fit, budget, fps, finest=max([1] + [f for f in SCALES if f < s]))
-    # The floor: the smallest stream at the worst useful QP (the caller sees the overshoot).
-    return min((encode_sketch_at(frames, s, SCALES[s], fps) for s in scales), key=lambda code: len(code.data))
+    if scale is not None:
+        if scale not in LADDER:
+            raise InputError(f"sketch scale must be one of {list(LADDER)}, got {scale}")
+        fit = _fit(downsample(frames, scale), budget, fps)
+        if fit is None:
+            return encode_sketch_at(frames, scale, FLOOR_QP, fps)
+        fit.scale = scale
+        return fit
+    judge = judge or plain_judge(frames, tune)
+    candidates = search_scales(frames, budget, fps, judge, ladder)
+    if not candidates:
+        return encode_sketch_at(frames, ladder[-1], FLOOR_QP, fps)
+    best = max(candidates, key=lambda c: c.score)
+    code = _finish(frames, best, budget, fps, ladder)
+    full = next((c for c in candidates if c.scale == 1), None)
+    margin = CLOSE if tune == "vmaf" else CLOSE / 100 * abs(full.score if full else 0)
+    if full is not None and best is not full and best.score - full.score < margin:
+        rival = _finish(frames, full, budget, fps, ladder)
+        if _judge_code(frames, rival.data, 1, judge) > _judge_code(frames, code.data, code.scale, judge):
+            return rival
+    return code
+
+
+def _finish(frames: np.ndarray, candidate: Candidate, budget: int, fps: float, ladder: tuple[float, ...]) -> SketchCode:
+    """A candidate's final code, with what the integer QP step left of the budget spent on resolution."""
+    code = _final(downsample(frames, candidate.scale), budget, fps, candidate.qp)
+    if code is None:  # the final preset overshot at every QP the fast one fitted: the floor at this scale
+        return encode_sketch_at(frames, candidate.scale, FLOOR_QP, fps)
+    code.scale = candidate.scale
+    finer = [s for s in ladder if s < candidate.scale]
+    return _fill(frames, code, budget, fps, finest=max(finer) if finer else 1)
 
 
 def fill_chroma(frames: np.ndarray, code: SketchCode, budget: int, fps: float) -> SketchCode:

@@ -1,0 +1,68 @@
+"""Does the scale search's cheap proxy rank candidate scales like the full measure?
+
+For each clip and rate, every scale of the ladder is coded at the budget twice: the proxy (fast preset, judged
+on `sample_frames` only, as `encode_sketch` does) and the full measure (the final preset's fit, VMAF over all
+frames). Prints per-scale scores, whether both pick the same scale, the VMAF the proxy's pick loses against the
+full measure's best (regret), and whether stopping after PATIENCE falls would have kept the best.
+
+    python bench/scale_search_check.py bikes carphone synth-pan synth-static synth-zoom synth-cut --frames 45
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from genvc.bench.runner import load_video, resolve_video
+from genvc.metrics.vmaf import vmaf
+from genvc.sketch.stream import (LADDER, PATIENCE, _final, _search_qp, decode_sketch, downsample, plain_judge,
+                                 sample_frames)
+
+
+def check(name: str, frames: int, bpp: float) -> dict:
+    video = load_video(resolve_video(name)[1], frames)
+    f, (t, h, w) = video.frames, video.frames.shape[:3]
+    budget, fps = int(bpp * t * h * w / 8), float(video.fps)
+    judge, sample = plain_judge(f), sample_frames(t)
+    rows = []
+    for scale in LADDER:
+        small = downsample(f, scale)
+        found = _search_qp(small, budget, fps, 40)
+        if found is None:
+            continue
+        qp, fast = found
+        proxy = judge(decode_sketch(fast, w, h, scale, t)[sample], scale)
+        final = _final(small, budget, fps, qp)
+        full = None if final is None else vmaf(f, decode_sketch(final.data, w, h, scale, t))
+        rows.append({"scale": scale, "qp": qp, "proxy": round(proxy, 2), "full": full and round(full, 2)})
+    rows = [r for r in rows if r["full"] is not None]
+    pick = max(rows, key=lambda r: r["proxy"])
+    best = max(rows, key=lambda r: r["full"])
+    # the early stop: scales in ladder order until PATIENCE in a row score below the best proxy so far
+    seen, worse = [], 0
+    for r in rows:
+        seen.append(r)
+        worse = worse + 1 if r["proxy"] < max(s["proxy"] for s in seen) else 0
+        if worse >= PATIENCE:
+            break
+    stopped_pick = max(seen, key=lambda r: r["proxy"])
+    full_size = next((r for r in rows if r["scale"] == 1), None)
+    return {"video": name, "bpp": bpp, "rows": rows, "proxy_pick": pick["scale"], "full_pick": best["scale"],
+            "regret": round(best["full"] - pick["full"], 2),
+            "regret_with_early_stop": round(best["full"] - stopped_pick["full"], 2),
+            "vs_full_size": None if full_size is None else round(stopped_pick["full"] - full_size["full"], 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("videos", nargs="+")
+    parser.add_argument("--frames", type=int, default=45)
+    parser.add_argument("--bpp", nargs="+", type=float, default=[0.002, 0.01])
+    args = parser.parse_args()
+    for name in args.videos:
+        for bpp in args.bpp:
+            print(json.dumps(check(name, args.frames, bpp)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
