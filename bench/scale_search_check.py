@@ -27,10 +27,9 @@ def check(name: str, frames: int, bpp: float) -> dict:
     rows = []
     for scale in LADDER:
         small = downsample(f, scale)
-        found = _search_qp(small, budget, fps, 40)
-        if found is None:
+        qp, fast = _search_qp(small, budget, fps, 40)
+        if qp is None:
             continue
-        qp, fast = found
         proxy = judge(decode_sketch(fast, w, h, scale, t)[sample], scale)
         final = _final(small, budget, fps, qp)
         full = None if final is None else vmaf(f, decode_sketch(final.data, w, h, scale, t))

@@ -47,6 +47,9 @@ CHROMA_OFFSETS = (-2, -4, -8)
 # The QP and scale searches run the fast preset; the final encode the better one (at equal QP: +0.5 dB for +0.4 %
 # bytes on bigbuckbunny at 1/2 size; bikes 45 frames full size: 1.3 s vs 3.4 s, 14 % more bytes at QP 40).
 SEARCH_PRESET, PRESET = "faster", "medium"
+#: the final preset's streams are 12-14 % smaller at equal QP (bikes, QP 33-40, full and 1/2 size): about one QP
+#: step, so its search starts one QP below the fast search's answer
+FINAL_QP_OFFSET = 1
 BLOCK = 8  # coded sizes are padded to whole 8×8 blocks (4:2:0 and vvenc's minimum CU), cropped on decode
 MIN_CODED = 32  # and to at least 32×32: vvenc fails on a 16×16 picture
 
@@ -109,16 +112,27 @@ def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma
     return elementary.strip_vvc(annexb)
 
 
-def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[int, bytes] | None:
-    """(qp, stream) of the best fast-preset QP whose stream fits `budget`, or None if even the worst overshoots.
-    Starts at `guess`, steps by the typical slope, then alternates interpolation in log(bytes) with bisection:
-    2-4 encodes when the guess is near (each scale's search starts from the previous scale's answer)."""
+def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[int | None, bytes]:
+    """(qp, stream) of the best fast-preset QP whose stream fits `budget`; (None, the stream at the worst QP) if
+    even that overshoots.
+    Starts at `guess` and aims each next QP at the budget along the size's slope in log(bytes) (measured from the
+    two nearest QPs tried, QP_PER_HALVING before that), bisecting every other step once bracketed: 2-4 encodes
+    when the guess is near (each scale's search starts from the previous scale's answer)."""
     streams: dict[int, bytes] = {}
 
     def size(qp: int) -> int:
         if qp not in streams:
             streams[qp] = _encode(small, qp, fps, SEARCH_PRESET)
         return max(1, len(streams[qp]))
+
+    def aim(qp: int) -> float:  # the QP where the size would meet the budget, seen from qp
+        others = [q for q in streams if q != qp]
+        slope = QP_PER_HALVING
+        if others:
+            near = min(others, key=lambda q: abs(q - qp))
+            if size(near) != size(qp):
+                slope = max(1.0, min(20.0, (near - qp) / np.log2(size(qp) / size(near))))
+        return qp + slope * np.log2(size(qp) / budget)
 
     lo = hi = None  # the largest QP known to overshoot, the smallest known to fit
     qp, step = min(max(guess, QP_RANGE[0]), QP_RANGE[-1]), 0
@@ -131,23 +145,19 @@ def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[
             return hi, streams[hi]
         if hi is None:
             if lo == QP_RANGE[-1]:
-                return None
-            qp = min(QP_RANGE[-1], lo + max(1, int(np.ceil(QP_PER_HALVING * np.log2(size(lo) / budget)))))
-        elif lo is None:
-            qp = max(QP_RANGE[0], hi - max(1, int(QP_PER_HALVING * np.log2(budget / size(hi)))))
+                return None, streams[lo]
+            qp = min(QP_RANGE[-1], max(lo + 1, int(np.ceil(aim(lo)))))
+        elif lo is None:  # aim one step past the budget so the next encode brackets it
+            qp = max(QP_RANGE[0], min(hi - 1, int(np.floor(aim(hi))) - 1))
         else:
-            if step % 2 == 0:
-                fraction = np.log(size(lo) / budget) / np.log(size(lo) / size(hi))
-                qp = lo + int(round(fraction * (hi - lo)))
-            else:
-                qp = (lo + hi) // 2
+            qp = int(round(aim(hi))) if step % 2 == 0 else (lo + hi) // 2
             qp, step = min(max(qp, lo + 1), hi - 1), step + 1
 
 
 def _final(small: np.ndarray, budget: int, fps: float, qp: int) -> SketchCode | None:
-    """The final-preset code nearest below `budget`, walking from the fast search's QP (the presets' sizes differ
-    by a few percent either way), one QP up at a time if it no longer fits."""
-    best = None
+    """The final-preset code nearest below `budget`, starting from the fast search's QP less FINAL_QP_OFFSET: one
+    QP up while it overshoots, one down while the size a QP step adds is predicted to still fit."""
+    best, qp = None, max(QP_RANGE[0], qp - FINAL_QP_OFFSET)
     while qp <= QP_RANGE[-1]:
         data = _encode(small, qp, fps, PRESET)
         if len(data) > budget:
@@ -156,7 +166,7 @@ def _final(small: np.ndarray, budget: int, fps: float, qp: int) -> SketchCode | 
             qp += 1
             continue
         best = SketchCode(data, 0, qp)
-        if qp == QP_RANGE[0]:
+        if qp == QP_RANGE[0] or len(data) * 2 ** (1 / QP_PER_HALVING) > budget:
             return best
         qp -= 1
     return best
@@ -164,8 +174,8 @@ def _final(small: np.ndarray, budget: int, fps: float, qp: int) -> SketchCode | 
 
 def _fit(small: np.ndarray, budget: int, fps: float, guess: int = 40) -> SketchCode | None:
     """The best-quality final code that fits `budget` bytes, or None."""
-    found = _search_qp(small, budget, fps, guess)
-    return None if found is None else _final(small, budget, fps, found[0])
+    qp, _ = _search_qp(small, budget, fps, guess)
+    return None if qp is None else _final(small, budget, fps, qp)
 
 
 def sample_frames(num_frames: int, run: int = 5) -> list[int]:
@@ -211,13 +221,19 @@ def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
                   ladder: tuple[float, ...] = LADDER) -> list[Candidate]:
     """Each scale of `ladder` (finest first) that fits `budget`, its QP found with the fast preset and its stream
     judged; stops once PATIENCE scales in a row score below the best (quality rises then falls with scale)."""
-    candidates, guess, worse = [], 40, 0  # QP 40: about 0.01 bpp at full size on bikes and carphone
+    # the first guess: QP 40 gave 0.0063 bpp at full size on bikes (45 frames, faster), QP_PER_HALVING per halving
+    t, h, w = frames.shape[:3]
+    guess = int(round(40 - QP_PER_HALVING * np.log2(max(budget * 8 / (t * h * w), 1e-6) / 0.0063)))
+    candidates, worse, floors = [], 0, []
     for scale in ladder:
         small = downsample(frames, scale)
-        found = _search_qp(small, budget, fps, guess)
-        if found is None:
+        qp, data = _search_qp(small, budget, fps, guess)
+        if qp is None:  # even QP 63 overshoots: per-picture headers, which shrink little with the scale
+            floor = len(data)
+            if floors and floors[-1] - floor < floor - budget:
+                break  # at this pace the next scales cannot reach the budget either
+            floors.append(floor)
             continue
-        qp, data = found
         candidates.append(Candidate(scale, qp, _judge_code(frames, data, scale, judge)))
         worse = worse + 1 if candidates[-1].score < max(c.score for c in candidates) else 0
         if worse >= PATIENCE or qp == QP_RANGE[0]:
@@ -318,7 +334,7 @@ def _fill(frames: np.ndarray, code: SketchCode, budget: int, fps: float, finest:
             best, lo = mid, mid + 1
         else:
             hi = mid - 1
-    for index in range(best, -1, -1):
+    for index in range(best, max(-1, best - 2), -1):  # two final encodes at most: the fill is worth a few %
         data = _encode(downsample(frames, steps[index]), qp, fps, PRESET)
         if len(data) <= budget:
             return SketchCode(data, steps[index], qp) if len(data) > len(code.data) else code
