@@ -1,7 +1,7 @@
 """The small preset: a low-resolution inter-coded sketch of each clip, restored at full size by a learned refiner.
 
 encode: every clip's frames, keyframes included, → `genvc.sketch.encode_sketch` (scale and QP searched to the
-clip's share of the byte budget) → `Section.SKETCH`; `Section.CONFIG` holds the scale and, per end of the
+clip's share of the byte budget; candidate scales judged by what the decoder would show, refiner on or off) → `Section.SKETCH`; `Section.CONFIG` holds the scale and, per end of the
 clip, whether the sketch frame or a coded keyframe is used there, and whether the refiner runs (the encoder
 checks that it brings the clip closer to the original, by VMAF or, with tune "psnr", by MSE). The clip's keyframes are the sketch's
 own pictures (its first is an intra picture), so the stream sends them as empty "derived" keyframe units; only
