@@ -213,8 +213,7 @@ class Candidate:
 
 def _judge_code(frames: np.ndarray, data: bytes, scale: float, judge: Judge) -> float:
     t, h, w = frames.shape[:3]
-    sample = sample_frames(t)
-    return judge(decode_sketch(data, w, h, scale, t)[sample], scale)
+    return judge(decode_sketch(data, w, h, scale, t, only=sample_frames(t)), scale)
 
 
 def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
@@ -346,10 +345,12 @@ def encode_sketch_at(frames: np.ndarray, scale: float, qp: int, fps: float) -> S
     return SketchCode(_encode(downsample(frames, scale), qp, fps, PRESET), scale, qp)
 
 
-def decode_sketch(data: bytes, width: int, height: int, scale: float, num_frames: int) -> np.ndarray:
-    """The sketch's frames upsampled to width×height (num_frames×H×W×3 uint8); FormatError if it is not that."""
+def decode_sketch(data: bytes, width: int, height: int, scale: float, num_frames: int,
+                  only: list[int] | None = None) -> np.ndarray:
+    """The sketch's frames upsampled to width×height (num_frames×H×W×3 uint8; only the frames `only` lists if
+    given); FormatError if it is not that."""
     check_scale(scale)
     sw, sh = sketch_size(width, height, scale)
     pw, ph = _padded(sw), _padded(sh)
     frames = decode_to_rgb("vvc", elementary.restore_vvc(data), pw, ph, "sketch decoding", num_frames)
-    return upsample(frames, width, height, scale)
+    return upsample(frames if only is None else frames[only], width, height, scale)
