@@ -48,8 +48,9 @@ CHROMA_OFFSETS = (-2, -4, -8)
 # bytes on bigbuckbunny at 1/2 size; bikes 45 frames full size: 1.3 s vs 3.4 s, 14 % more bytes at QP 40).
 SEARCH_PRESET, PRESET = "faster", "medium"
 #: the final preset's streams are 12-14 % smaller at equal QP (bikes, QP 33-40, full and 1/2 size): about one QP
-#: step, so its search starts one QP below the fast search's answer
-FINAL_QP_OFFSET = 1
+#: step, so its search starts one QP below the fast search's answer, and where the fast preset cannot reach a
+#: budget even at QP 63 the final one is tried there
+FINAL_QP_OFFSET, FINAL_SMALLER = 1, 0.14
 BLOCK = 8  # coded sizes are padded to whole 8×8 blocks (4:2:0 and vvenc's minimum CU), cropped on decode
 MIN_CODED = 32  # and to at least 32×32: vvenc fails on a 16×16 picture
 
@@ -227,6 +228,10 @@ def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
     for scale in ladder:
         small = downsample(frames, scale)
         qp, data = _search_qp(small, budget, fps, guess)
+        if qp is None and len(data) * (1 - FINAL_SMALLER) <= budget:  # the final preset may still fit
+            final = _encode(small, QP_RANGE[-1], fps, PRESET)
+            if len(final) <= budget:
+                qp, data = QP_RANGE[-1], final
         if qp is None:  # even QP 63 overshoots: per-picture headers, which shrink little with the scale
             floor = len(data)
             if floors and floors[-1] - floor < floor - budget:
