@@ -278,7 +278,7 @@ def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | No
     margin = CLOSE if tune == "vmaf" else CLOSE / 100 * abs(full.score if full else 0)
     if full is not None and best is not full and best.score - full.score < margin:
         rival = _finish(frames, full, budget, fps, ladder)
-        if _judge_code(frames, rival.data, 1, judge) > _judge_code(frames, code.data, code.scale, judge):
+        if _judge_code(frames, rival.data, rival.scale, judge) > _judge_code(frames, code.data, code.scale, judge):
             return rival
     return code
 
