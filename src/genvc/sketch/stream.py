@@ -22,7 +22,7 @@ LADDER: tuple[float, ...] = (1, 1.5, 2, 3, 4, 6, 8)
 #: the search stops trying coarser scales once this many in a row score below the best so far (quality over
 #: scale rose then fell once on every clip × rate we measured: bikes, carphone, cuts, synth-*; see bench/README.md)
 PATIENCE = 2
-#: a coarser winner that beats full size by less than this (VMAF points; 1/100 of it in MSE for tune psnr) is
+#: a coarser winner that beats full size by less than this (VMAF points; with tune psnr, this many % of MSE) is
 #: checked against full size with both final (`medium`) encodes: the guarantee's safety margin against the
 #: fast proxy's ranking error (largest proxy-vs-final VMAF gap measured: see bench/README.md)
 CLOSE = 2.0
