@@ -23,8 +23,7 @@ LADDER: tuple[float, ...] = (1, 1.5, 2, 3, 4, 6, 8)
 #: scale rose then fell once on every clip × rate we measured: bikes, carphone, cuts, synth-*; see bench/README.md)
 PATIENCE = 2
 #: a coarser winner that beats full size by less than this (VMAF points; with tune psnr, this many % of MSE) is
-#: checked against full size with both final (`medium`) encodes: the guarantee's safety margin against the
-#: fast proxy's ranking error (largest proxy-vs-final VMAF gap measured: see bench/README.md)
+#: checked against full size again after both have filled the budget (the fill moves each by up to a QP step)
 CLOSE = 2.0
 #: the floor, where no scale fits the budget: the coarsest scale at the worst useful QP. Past QP 56 vvenc's
 #: pictures fall apart (bikes at 1/4 size: 31.3 dB at QP 40, 23.1 at 55, 19.7 at 63) while the bytes hardly fall
@@ -209,7 +208,8 @@ def plain_judge(frames: np.ndarray, tune: str = "vmaf") -> Judge:
 class Candidate:
     scale: float
     qp: int  # the fast search's QP
-    score: float  # the judge's, on the fast preset's stream
+    score: float  # the judge's, on the final preset's stream
+    code: SketchCode  # that stream
 
 
 def _judge_code(frames: np.ndarray, data: bytes, scale: float, judge: Judge) -> float:
@@ -219,8 +219,8 @@ def _judge_code(frames: np.ndarray, data: bytes, scale: float, judge: Judge) -> 
 
 def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
                   ladder: tuple[float, ...] = LADDER) -> list[Candidate]:
-    """Each scale of `ladder` (finest first) that fits `budget`, its QP found with the fast preset and its stream
-    judged; stops once PATIENCE scales in a row score below the best (quality rises then falls with scale)."""
+    """Each scale of `ladder` (finest first) that fits `budget`: its QP found with the fast preset, then coded
+    with the final one and judged; stops once PATIENCE scales in a row score below the best (quality rises then falls with scale)."""
     # the first guess: QP 40 gave 0.0063 bpp at full size on bikes (45 frames, faster), QP_PER_HALVING per halving
     t, h, w = frames.shape[:3]
     guess = int(round(40 - QP_PER_HALVING * np.log2(max(budget * 8 / (t * h * w), 1e-6) / 0.0063)))
@@ -229,16 +229,21 @@ def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
         small = downsample(frames, scale)
         qp, data = _search_qp(small, budget, fps, guess)
         if qp is None and len(data) * (1 - FINAL_SMALLER) <= budget:  # the final preset may still fit
-            final = _encode(small, QP_RANGE[-1], fps, PRESET)
-            if len(final) <= budget:
-                qp, data = QP_RANGE[-1], final
+            if len(_encode(small, QP_RANGE[-1], fps, PRESET)) <= budget:
+                qp = QP_RANGE[-1]
         if qp is None:  # even QP 63 overshoots: per-picture headers, which shrink little with the scale
             floor = len(data)
             if floors and floors[-1] - floor < floor - budget:
                 break  # at this pace the next scales cannot reach the budget either
             floors.append(floor)
             continue
-        candidates.append(Candidate(scale, qp, _judge_code(frames, data, scale, judge)))
+        # judged on the final preset's stream: the fast one's quality ranks scales differently at low rates
+        # (bench/scale_search_check.py: synth-static at 0.0046 bpp, fast picks 1/3, final 1/1.5, 6.1 VMAF apart)
+        final = _final(small, budget, fps, qp)
+        if final is None:
+            continue
+        final.scale = scale
+        candidates.append(Candidate(scale, qp, _judge_code(frames, final.data, scale, judge), final))
         worse = worse + 1 if candidates[-1].score < max(c.score for c in candidates) else 0
         if worse >= PATIENCE or qp == QP_RANGE[0]:
             break  # qp 0: finer scales fit losslessly-near, coarser ones cannot do better
@@ -252,10 +257,10 @@ def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | No
                   judge: Judge | None = None, tune: str = "vmaf", ladder: tuple[float, ...] = LADDER) -> SketchCode:
     """The sketch of `frames` (T×H×W×3 uint8) in at most `budget` bytes.
 
-    Without a fixed `scale`, every scale of `ladder` (full size first) is coded at the budget with the fast preset
-    and judged by `judge` (default: the tuned metric of the upsampled frames, `tune` "vmaf" or "psnr"); the best
-    is coded with the final preset and fills the budget in 1/16 scale steps. Close calls against full size are
-    settled with both final encodes. If no scale fits, the coarsest at FLOOR_QP is returned and the caller sees
+    Without a fixed `scale`, the scales of `ladder` (full size first) are coded at the budget (QP searched with the
+    fast preset, coded with the final one) and judged by `judge` (default: the tuned metric of the upsampled
+    frames, `tune` "vmaf" or "psnr") until the quality falls PATIENCE times; the best fills the budget in 1/16
+    scale steps. Close calls against full size are settled after both fills. If no scale fits, the coarsest at FLOOR_QP is returned and the caller sees
     the overshoot.
     """
     if budget < 1:
@@ -285,10 +290,7 @@ def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | No
 
 def _finish(frames: np.ndarray, candidate: Candidate, budget: int, fps: float, ladder: tuple[float, ...]) -> SketchCode:
     """A candidate's final code, with what the integer QP step left of the budget spent on resolution."""
-    code = _final(downsample(frames, candidate.scale), budget, fps, candidate.qp)
-    if code is None:  # the final preset overshot at every QP the fast one fitted: the floor at this scale
-        return encode_sketch_at(frames, candidate.scale, FLOOR_QP, fps)
-    code.scale = candidate.scale
+    code = candidate.code
     finer = [s for s in ladder if s < candidate.scale]
     return _fill(frames, code, budget, fps, finest=max(finer) if finer else 1)
 
