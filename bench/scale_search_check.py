@@ -1,8 +1,9 @@
 """Does the scale search's cheap proxy rank candidate scales like the full measure?
 
-For each clip and rate, every scale of the ladder is coded at the budget twice: the proxy (fast preset, judged
-on `sample_frames` only, as `encode_sketch` does) and the full measure (the final preset's fit, VMAF over all
-frames). Prints per-scale scores, whether both pick the same scale, the VMAF the proxy's pick loses against the
+For each clip and rate, every scale of the ladder is coded at the budget with the fast preset (the QP search's
+stream) and with the final one, and judged three ways: `proxy` (fast stream, `sample_frames` only: what the
+search first judged), `sampled` (final stream, `sample_frames` only: what `encode_sketch` judges now) and `full`
+(final stream, VMAF over all frames, the measure that matters). Prints per-scale scores, whether both pick the same scale, the VMAF the proxy's pick loses against the
 full measure's best (regret), and whether stopping after PATIENCE falls would have kept the best.
 
     python bench/scale_search_check.py bikes carphone synth-pan synth-static synth-zoom synth-cut --frames 45
@@ -32,10 +33,14 @@ def check(name: str, frames: int, bpp: float) -> dict:
             continue
         proxy = judge(decode_sketch(fast, w, h, scale, t)[sample], scale)
         final = _final(small, budget, fps, qp)
-        full = None if final is None else vmaf(f, decode_sketch(final.data, w, h, scale, t))
-        rows.append({"scale": scale, "qp": qp, "proxy": round(proxy, 2), "full": full and round(full, 2)})
+        decoded = None if final is None else decode_sketch(final.data, w, h, scale, t)
+        full = None if final is None else vmaf(f, decoded)
+        sampled = None if final is None else judge(decoded[sample], scale)
+        rows.append({"scale": scale, "qp": qp, "proxy": round(proxy, 2), "sampled": sampled and round(sampled, 2),
+                     "full": full and round(full, 2)})
     rows = [r for r in rows if r["full"] is not None]
     pick = max(rows, key=lambda r: r["proxy"])
+    sampled_pick = max(rows, key=lambda r: r["sampled"])
     best = max(rows, key=lambda r: r["full"])
     # the early stop: scales in ladder order until PATIENCE in a row score below the best proxy so far
     seen, worse = [], 0
@@ -47,7 +52,8 @@ def check(name: str, frames: int, bpp: float) -> dict:
     stopped_pick = max(seen, key=lambda r: r["proxy"])
     full_size = next((r for r in rows if r["scale"] == 1), None)
     return {"video": name, "bpp": bpp, "rows": rows, "proxy_pick": pick["scale"], "full_pick": best["scale"],
-            "regret": round(best["full"] - pick["full"], 2),
+            "regret": round(best["full"] - pick["full"], 2), "sampled_pick": sampled_pick["scale"],
+            "sampled_regret": round(best["full"] - sampled_pick["full"], 2),
             "regret_with_early_stop": round(best["full"] - stopped_pick["full"], 2),
             "vs_full_size": None if full_size is None else round(stopped_pick["full"] - full_size["full"], 2)}
 
