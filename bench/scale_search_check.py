@@ -39,6 +39,8 @@ def check(name: str, frames: int, bpp: float) -> dict:
         rows.append({"scale": scale, "qp": qp, "proxy": round(proxy, 2), "sampled": sampled and round(sampled, 2),
                      "full": full and round(full, 2)})
     rows = [r for r in rows if r["full"] is not None]
+    if not rows:
+        return {"video": name, "bpp": bpp, "rows": [], "note": "no scale reaches the rate"}
     pick = max(rows, key=lambda r: r["proxy"])
     sampled_pick = max(rows, key=lambda r: r["sampled"])
     best = max(rows, key=lambda r: r["full"])
