@@ -22,4 +22,21 @@ def test_summary_tables(tmp_path):
     genvc_bd = next(line for line in text.splitlines() if line.startswith("| v | genvc |"))
     vs_x265_vmaf, vs_x265_psnr, vs_vvenc_vmaf, vs_vvenc_psnr = [c.strip() for c in genvc_bd.split("|")[3:7]]
     assert vs_x265_vmaf.startswith("-") and vs_x265_vmaf.endswith("%")  # better than x265 at every rate here
-    assert "| v | 0.005 | 0.00491 | -1.8 % | 0.02 | 0.08 | 200 |" in text  # rate error, Mpixel/s (40960 px), MB
+    # rate error, Mpixel/s (40960 px), encode time over vvenc's encode at the same target, MB
+    assert "| v | 0.005 | 0.00491 | -1.8 % | 0.02 | 1.0 | 0.08 | 200 |" in text
+    assert "Presets: genvc p; vvenc p; x265 p" in text
+    assert "% ⚠" not in text  # four points on every curve
+
+
+def test_summary_warns_on_few_points_and_reports_the_worst_gap_to_vvenc(tmp_path):
+    points = [_point("vvenc", 0.002, 0.002, 20.0), _point("vvenc", 0.005, 0.005, 60.0),
+              _point("vvenc", 0.01, 0.01, 80.0),
+              _point("genvc", 0.002, 0.002, 30.0), _point("genvc", 0.005, 0.005, 57.5),
+              _point("genvc", 0.01, 0.0075, 75.0)]
+    points[-1].encode_s = 6.0
+    text = write_summary(tmp_path, points, "vvenc").read_text()
+    genvc_bd = next(line for line in text.splitlines() if line.startswith("| v | genvc |"))
+    assert "% ⚠" in genvc_bd  # three points per curve
+    # gaps +10, -2.5 and, at 0.0075 bpp where vvenc's curve (log-interpolated between 60 and 80) gives 71.7, +3.3
+    assert "| genvc | -2.5 | v 0.005 bpp | +3.6 |" in text
+    assert "| v | 0.01 | 0.00750 | floor |" not in text and "| 3.0 |" in text  # 6 s vs vvenc's 2 s

@@ -57,7 +57,7 @@ BASELINES = {b.name: b for b in (
     Baseline("x265", "libx265", "hevc", 10, 51, "slow"),
     Baseline("svtav1", "libsvtav1", "av1", 10, 63, "6"),
     Baseline("aom", "libaom-av1", "av1", 10, 63, "6"),
-    Baseline("vvenc", "libvvenc", "vvc", 10, 63, "fast", bit_depth=10),
+    Baseline("vvenc", "libvvenc", "vvc", 10, 63, "medium", bit_depth=10),  # the preset genvc codes with
 )}
 
 

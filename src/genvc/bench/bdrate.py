@@ -38,6 +38,11 @@ def rd_curve(points: list[Point], metric: str) -> tuple[np.ndarray, np.ndarray] 
     return np.array(rates), np.array(quality)
 
 
+def too_few_points(anchor: list[Point], test: list[Point], metric: str) -> bool:
+    """True when either curve has fewer than MIN_RELIABLE_POINTS distinct points: the BD-rate needs a warning."""
+    return any((curve := rd_curve(p, metric)) is None or len(curve[0]) < MIN_RELIABLE_POINTS for p in (anchor, test))
+
+
 def bd_rate(anchor: list[Point], test: list[Point], metric: str) -> float | None:
     """BD-rate in percent, or None when the curves have too few points or do not overlap in quality."""
     import bjontegaard

@@ -13,7 +13,9 @@ from tqdm import tqdm
 from genvc.bench.baselines import BASELINES, decode_stream, encode_frames, get_baseline
 from genvc.bench.genvc_adapter import genvc_unavailable_reason, run_genvc
 from genvc.bench.ratesearch import search_quality
+from genvc.bench import scaled
 from genvc.bench.store import Point, ResultStore, point_key
+from genvc.bench.synthetic import SYNTHETIC, synthetic_video
 from genvc.errors import InputError
 from genvc.io import Video, read_video
 from genvc.metrics import MetricConfig, compute_metrics
@@ -26,7 +28,7 @@ class BenchConfig:
     videos: list[str]  # paths, or sample names ("bikes")
     bpps: list[float]
     out_dir: Path
-    codecs: list[str] = field(default_factory=lambda: ["genvc", *BASELINES])
+    codecs: list[str] = field(default_factory=lambda: ["genvc", scaled.NAME, *BASELINES])
     frames: int | None = None
     method: str = "interp"  # genvc's clip method
     presets: dict[str, str] = field(default_factory=dict)  # codec → preset overriding the default
@@ -35,8 +37,8 @@ class BenchConfig:
     ray: str | None | bool = False  # False: points run here, one by one; None or an address: on Ray
 
 
-def resolve_video(name: str) -> tuple[str, Path]:
-    """(display name, path) of a file path or a sample name."""
+def resolve_video(name: str) -> tuple[str, Path | str]:
+    """(display name, source) of a file path, a sample name or a synthetic clip's name (its source)."""
     path = Path(name)
     if path.is_file():
         return path.stem, path
@@ -44,12 +46,15 @@ def resolve_video(name: str) -> tuple[str, Path]:
 
     if name in SAMPLES:
         return name, sample_path(name)
-    raise InputError(f"no such video file or sample: {name}")
+    if name in SYNTHETIC:
+        return name, name
+    raise InputError(f"no such video file, sample or synthetic clip ({', '.join(SYNTHETIC)}): {name}")
 
 
-def load_video(path: Path, frames: int | None) -> Video:
-    """Read and crop to even sides, so every codec (4:2:0 ones included) codes the same pixels."""
-    video = read_video(path, max_frames=frames)
+def load_video(source: Path | str, frames: int | None) -> Video:
+    """Read (or make, for a synthetic clip) and crop to even sides, so every codec (4:2:0 ones included) codes
+    the same pixels."""
+    video = synthetic_video(source, frames) if source in SYNTHETIC else read_video(source, max_frames=frames)
     h, w = video.height // 2 * 2, video.width // 2 * 2
     return Video(np.ascontiguousarray(video.frames[:, :h, :w]), video.fps)
 
@@ -71,10 +76,10 @@ def save_crop(path: Path, frames: np.ndarray) -> None:
 
 
 def check_codecs(codecs: list[str]) -> None:
-    unknown = [c for c in codecs if c != "genvc" and c not in BASELINES]
+    unknown = [c for c in codecs if c not in ("genvc", scaled.NAME) and c not in BASELINES]
     if unknown:
         raise InputError(f"unknown codec{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}; known: genvc, "
-                         f"{', '.join(BASELINES)} (videos go before --codecs, or after a --)")
+                         f"{scaled.NAME}, {', '.join(BASELINES)} (videos go before --codecs, or after a --)")
 
 
 class Bench:
@@ -82,7 +87,7 @@ class Bench:
         self.config = config
         check_codecs(config.codecs)  # before the store creates any folder
         self.store = ResultStore(config.out_dir)
-        self.baselines = {c: get_baseline(c) for c in config.codecs if c != "genvc"}
+        self.baselines = {c: get_baseline(c) for c in config.codecs if c not in ("genvc", scaled.NAME)}
         self.skipped: dict[str, str] = {}
         if "genvc" in config.codecs and (reason := genvc_unavailable_reason()):
             self.skipped["genvc"] = reason
@@ -90,6 +95,8 @@ class Bench:
     def preset(self, codec: str) -> str:
         if codec == "genvc":
             return self.config.method
+        if codec == scaled.NAME:
+            return scaled.preset()
         return self.config.presets.get(codec, self.baselines[codec].preset)
 
     def run(self) -> list[Point]:
@@ -165,6 +172,11 @@ class Bench:
             decoded, size, total, q = run.frames, run.size, run.size, None
             timings = (run.encode_seconds, run.decode_seconds, run.encode_peak_mb, run.decode_peak_mb)
             reached = size <= target_bytes
+        elif codec == scaled.NAME:
+            run = scaled.run_vvenc_scaled(video, target_bytes)
+            decoded, size, total, q, reached = run.frames, run.size, run.size, run.qp, run.size <= target_bytes
+            timings = (run.encode_seconds, run.decode_seconds, None, None)
+            extra.update(scale=run.scale)
         else:
             baseline, preset = self.baselines[codec], self.preset(codec)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genvc.bench.bdrate import MIN_RELIABLE_POINTS, bd_rate_table, sparse_curves
+import numpy as np
+
+from genvc.bench.bdrate import MIN_RELIABLE_POINTS, bd_rate_table, sparse_curves, too_few_points
 from genvc.bench.store import Point
 from genvc.utils.atomic import write_bytes_atomic
 
@@ -36,38 +38,104 @@ def bd_table(points: list[Point], anchors: list[str], metrics=("vmaf", "psnr_y")
              "|---|---|" + "---|" * (len(anchors) * len(metrics))]
     tables = {a: bd_rate_table(points, a, metrics) for a in anchors}
     for video in sorted({p.video for p in points}):
-        for codec in sorted({p.codec for p in points if p.video == video}, key=lambda c: (c != "genvc", c)):
+        mine = [p for p in points if p.video == video]
+        for codec in sorted({p.codec for p in mine}, key=lambda c: (c != "genvc", c)):
             cells = []
             for a in anchors:
                 for m in metrics:
                     value = tables[a].get(video, {}).get(codec, {}).get(m) if codec != a else None
-                    cells.append("—" if codec == a else "n/a" if value is None else f"{value:+.1f} %")
+                    few = value is not None and too_few_points([p for p in mine if p.codec == a],
+                                                               [p for p in mine if p.codec == codec], m)
+                    cells.append("—" if codec == a else "n/a" if value is None else f"{value:+.1f} %"
+                                 + (" ⚠" if few else ""))
             lines.append(f"| {video} | {codec} | " + " | ".join(cells) + " |")
     return lines
 
 
+def _vvenc_encode_s(points: list[Point], video: str, target: float) -> float | None:
+    """The time of the one vvenc encode (at the rate search's final QP) for the same video and target."""
+    return next((p.encode_s for p in points if p.codec == "vvenc" and p.video == video and p.target_bpp == target
+                 and p.encode_s), None)
+
+
 def genvc_table(points: list[Point]) -> list[str]:
-    lines = ["| video | target bpp | bpp | rate error | encode Mpixel/s | decode Mpixel/s | decode peak MB |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| video | target bpp | bpp | rate error | encode Mpixel/s | encode × vvenc | decode Mpixel/s | "
+             "decode peak MB |", "|---|---|---|---|---|---|---|---|"]
     for p in sorted((p for p in points if p.codec == "genvc"), key=lambda p: (p.video, p.target_bpp)):
         pixels = p.frames * p.width * p.height / 1e6
         error = f"{100 * (p.bpp - p.target_bpp) / p.target_bpp:+.1f} %" if p.reached else "floor"
+        vvenc_s = _vvenc_encode_s(points, p.video, p.target_bpp)
+        ratio = "n/a" if vvenc_s is None else f"{p.encode_s / vvenc_s:.1f}"
         lines.append(f"| {p.video} | {p.target_bpp:g} | {p.bpp:.5f} | {error} | {pixels / p.encode_s:.2f} | "
-                     f"{pixels / p.decode_s:.2f} | {p.decode_peak_mb or 0:.0f} |")
+                     f"{ratio} | {pixels / p.decode_s:.2f} | {p.decode_peak_mb or 0:.0f} |")
+    ratios = [p.encode_s / s for p in points if p.codec == "genvc"
+              and (s := _vvenc_encode_s(points, p.video, p.target_bpp))]
+    if ratios:
+        lines += ["", f"Encode time as a multiple of one vvenc encode of the same clip at the same target (same run): "
+                  f"median {np.median(ratios):.1f}×, range {min(ratios):.1f}–{max(ratios):.1f}×."]
     return lines
+
+
+def matched_bytes_gap(points: list[Point], codec: str, anchor: str = "vvenc",
+                      metric: str = "vmaf") -> list[tuple[str, float, float]]:
+    """(video, target bpp, codec's metric − anchor's at the codec's rate) for each reached point of `codec`: the
+    anchor's value interpolated in log(bpp) between its points, or its point at the same target where the
+    codec's rate lies outside the anchor's curve."""
+    gaps = []
+    for p in points:
+        if p.codec != codec or not p.reached or p.metrics.get(metric) is None:
+            continue
+        curve = sorted((q.bpp, q.metrics[metric]) for q in points if q.codec == anchor and q.video == p.video
+                       and q.metrics.get(metric) is not None)
+        if not curve:
+            continue
+        rates, values = np.log([c[0] for c in curve]), [c[1] for c in curve]
+        if rates[0] <= np.log(p.bpp) <= rates[-1]:
+            reference = float(np.interp(np.log(p.bpp), rates, values))
+        else:
+            same = [q for q in points if q.codec == anchor and q.video == p.video and q.target_bpp == p.target_bpp]
+            if not same or same[0].metrics.get(metric) is None:
+                continue
+            reference = same[0].metrics[metric]
+        gaps.append((p.video, p.target_bpp, p.metrics[metric] - reference))
+    return sorted(gaps)
+
+
+def gap_lines(points: list[Point], codecs: list[str]) -> list[str]:
+    lines = ["| codec | worst VMAF vs vvenc | at | mean |", "|---|---|---|---|"]
+    for codec in codecs:
+        gaps = matched_bytes_gap(points, codec)
+        if gaps:
+            video, target, worst = min(gaps, key=lambda g: g[2])
+            lines.append(f"| {codec} | {worst:+.1f} | {video} {target:g} bpp | {np.mean([g[2] for g in gaps]):+.1f} |")
+    return lines
+
+
+def preset_line(points: list[Point]) -> str:
+    presets = {}
+    for p in points:
+        presets.setdefault(p.codec, set()).add(p.preset)
+    return "Presets: " + "; ".join(f"{c} {', '.join(sorted(v))}" for c, v in sorted(presets.items())) + (
+        " (genvc codes its sketch with vvenc medium)." if "genvc" in presets else ".")
 
 
 def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
     anchors = [anchor] + (["vvenc"] if anchor != "vvenc" and any(p.codec == "vvenc" for p in points) else [])
-    parts = ["# genvc bench summary", "",
+    parts = ["# genvc bench summary", "", preset_line(points), "",
              "F (bpp): the codec cannot reach the target; its floor is shown. BD-rate: negative = fewer bits for "
-             "the same quality (pchip, over the common quality range; n/a where the curves do not overlap).", "",
+             "the same quality (pchip, over the common quality range; n/a where the curves do not overlap; ⚠: "
+             f"a curve has fewer than {MIN_RELIABLE_POINTS} distinct points, the value is unreliable).", "",
              "## VMAF", "", *quality_table(points, "vmaf"), "",
              "## PSNR-Y (dB)", "", *quality_table(points, "psnr_y"), "",
              "## BD-rate", "", *bd_table(points, anchors), ""]
     if sparse := sparse_curves(points):
         parts += [f"Caveat: fewer than {MIN_RELIABLE_POINTS} rate points for {', '.join(sparse)}: BD-rates involving "
                   "them are rough estimates.", ""]
+    compared = [c for c in ("genvc", "vvenc-scaled") if any(p.codec == c for p in points)]
+    if compared and any(p.codec == "vvenc" for p in points):
+        parts += ["## Against vvenc at matched bytes", "",
+                  "VMAF minus vvenc's at the same rate (vvenc's curve interpolated in log bpp; at the same target "
+                  "where the rate lies outside it), over every reached point:", "", *gap_lines(points, compared), ""]
     if any(p.codec == "genvc" for p in points):
         parts += ["## genvc rate control, speed and memory", "",
                   "Rate from the bytes of the written .gvc; speed is wall time of the whole encode/decode call on "

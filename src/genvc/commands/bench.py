@@ -23,6 +23,7 @@ summary.md, report.html and this command say so.
 
 def register(subparsers) -> None:
     from genvc.bench.baselines import BASELINES
+    from genvc.bench.scaled import NAME as SCALED
 
     p = subparsers.add_parser(
         "bench", help="compare genvc with x264/x265/SVT-AV1/libaom/VVenC at matched rates",
@@ -31,14 +32,17 @@ def register(subparsers) -> None:
         "plots, BD-rate tables and report.html to DIR. Points already in DIR are kept (resumable).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     # nargs "*": checked in run, so that a video swallowed by --codecs/--bpp gets a hint, not argparse's usage
-    p.add_argument("videos", nargs="*", metavar="VIDEO", help="video files or sample names (bikes, bigbuckbunny, ...)")
+    p.add_argument("videos", nargs="*", metavar="VIDEO",
+                   help="video files, sample names (bikes, bigbuckbunny, ...) or synthetic clips (synth-static, "
+                   "synth-pan, synth-zoom, synth-cut)")
     p.add_argument("--bpp", nargs="+", type=float, default=DEFAULT_BPPS, help="target bits per pixel")
-    p.add_argument("--codecs", nargs="+", default=["genvc", *BASELINES], metavar="CODEC",
-                   help=f"genvc and/or {', '.join(BASELINES)} (default: all)")
+    p.add_argument("--codecs", nargs="+", default=["genvc", SCALED, *BASELINES], metavar="CODEC",
+                   help=f"genvc and/or {SCALED} (vvenc at genvc's scale search, Lanczos upsampling, no learned "
+                   f"part), {', '.join(BASELINES)} (default: all)")
     p.add_argument("--frames", type=int, default=None, help="use the first N frames of each video (default: all)")
     p.add_argument("--method", default="sketch", help="genvc clip method (default: sketch)")
     p.add_argument("--preset", action="append", default=[], metavar="CODEC=PRESET",
-                   help="override a baseline's preset, e.g. x265=medium, svtav1=8, aom=5 (cpu-used), vvenc=medium")
+                   help="override a baseline's preset, e.g. x265=medium, svtav1=8, aom=5 (cpu-used), vvenc=fast (vvenc's default: medium, the preset genvc codes with)")
     p.add_argument("--anchor", default="x265", help="codec the BD-rates are computed against (default: x265)")
     p.add_argument("--threads", type=int, default=2, help="threads per encoder/decoder (default: 2)")
     p.add_argument("--no-vmaf", action="store_true", help="skip VMAF")

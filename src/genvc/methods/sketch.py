@@ -1,7 +1,7 @@
 """The small preset: a low-resolution inter-coded sketch of each clip, restored at full size by a learned refiner.
 
 encode: every clip's frames, keyframes included, → `genvc.sketch.encode_sketch` (scale and QP searched to the
-clip's share of the byte budget) → `Section.SKETCH`; `Section.CONFIG` holds the scale and, per end of the
+clip's share of the byte budget; candidate scales judged by what the decoder would show, refiner on or off) → `Section.SKETCH`; `Section.CONFIG` holds the scale and, per end of the
 clip, whether the sketch frame or a coded keyframe is used there, and whether the refiner runs (the encoder
 checks that it brings the clip closer to the original, by VMAF or, with tune "psnr", by MSE). The clip's keyframes are the sketch's
 own pictures (its first is an intra picture), so the stream sends them as empty "derived" keyframe units; only
@@ -23,8 +23,8 @@ import numpy as np
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError
 from genvc.methods.base import ClipContext, ClipMethod
-from genvc.sketch import decode_sketch, encode_sketch, encode_sketch_at
-from genvc.sketch.stream import SCALE_UNIT, fill_chroma
+from genvc.sketch import LADDER, decode_sketch, encode_sketch, encode_sketch_at
+from genvc.sketch.stream import SCALE_UNIT, fill_chroma, sample_frames, score
 
 _CONFIG = struct.Struct("<BBBB")  # version, scale in sixteenths, flags, qp (informational)
 _VERSION = 1
@@ -32,7 +32,6 @@ _FIRST_FROM_SKETCH, _LAST_FROM_SKETCH, _REFINED = 1, 2, 4
 _SECTION_FRAMING = 2 * (1 + 4) + _CONFIG.size  # two sections: tag and length varint each, and the config
 #: what the encoder's refiner switch optimizes: VMAF (the refiner trades a little PSNR for detail) or MSE
 TUNES = ("vmaf", "psnr")
-VMAF_MIN_SIDE = 64
 #: without a target rate (--keyframe-bytes mode): the sketch's scale and QP
 DEFAULT_SCALE, DEFAULT_QP = 2, 45
 
@@ -52,6 +51,13 @@ def describe_config(config: bytes) -> dict:
 
 def _mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2))
+
+
+def _tune(ctx: ClipContext) -> str:
+    tune = ctx.options.get("tune", "vmaf")
+    if tune not in TUNES:
+        raise InputError(f"tune must be one of {', '.join(TUNES)}, got {tune!r}")
+    return tune
 
 
 class SketchMethod(ClipMethod):
@@ -84,14 +90,19 @@ class SketchMethod(ClipMethod):
             return []
         budget = budget_bytes - _SECTION_FRAMING * len(clips)
         fps = clips[0][1].fps
+        tune = _tune(clips[0][1])
         codes, frames_left = [], sum(len(frames) for frames, _ in clips)
         for frames, _ in clips:
-            codes.append(encode_sketch(frames, max(1, int(budget * len(frames) / frames_left)), fps))
+            codes.append(encode_sketch(frames, max(1, int(budget * len(frames) / frames_left)), fps,
+                                       judge=self.judge(frames, tune), tune=tune))
             budget -= len(codes[-1].data)
             frames_left -= len(frames)
         if len(clips) > 1 and budget > 0.02 * budget_bytes:  # what the last clip left: recode the longest clip
             longest = max(range(len(clips)), key=lambda i: len(clips[i][0]))
-            recoded = encode_sketch(clips[longest][0], len(codes[longest].data) + budget, fps)
+            # at the scale already chosen for it (the fill may still go finer): no second scale search
+            chosen = max(s for s in LADDER if s <= codes[longest].scale)
+            recoded = encode_sketch(clips[longest][0], len(codes[longest].data) + budget, fps,
+                                    judge=self.judge(clips[longest][0], tune), tune=tune, ladder=(chosen,))
             if len(recoded.data) > len(codes[longest].data):
                 budget -= len(recoded.data) - len(codes[longest].data)
                 codes[longest] = recoded
@@ -99,25 +110,27 @@ class SketchMethod(ClipMethod):
             codes[-1] = fill_chroma(clips[-1][0], codes[-1], len(codes[-1].data) + budget, fps)
         return [self._sections(code, frames, ctx) for code, (frames, ctx) in zip(codes, clips)]
 
-    def _refiner_helps(self, plain: np.ndarray, refined: np.ndarray, original: np.ndarray, tune: str) -> bool:
-        # libvmaf crashes on tiny frames; there, and without libvmaf, MSE decides
-        if tune == "vmaf" and min(original.shape[1:3]) >= VMAF_MIN_SIDE:
-            from genvc.metrics.vmaf import vmaf
+    def judge(self, frames: np.ndarray, tune: str):
+        """The scale search's judge: a candidate scores what the decoder would make of it, the refiner on or off,
+        whichever is better (the refiner is only tried below full size, where it can restore detail)."""
+        original = frames[sample_frames(len(frames))]
 
-            plain_score = vmaf(original, plain)
-            if plain_score is not None:
-                return vmaf(original, refined) > plain_score
-        return _mse(refined, original) < _mse(plain, original)
+        def judge(decoded: np.ndarray, scale: float) -> float:
+            plain = score(original, decoded, tune)
+            return plain if scale == 1 else max(plain, score(original, self.refiner.refine(decoded, scale), tune))
+
+        return judge
+
+    def _refiner_helps(self, plain: np.ndarray, refined: np.ndarray, original: np.ndarray, tune: str) -> bool:
+        return score(original, refined, tune) > score(original, plain, tune)
 
     def _sections(self, code, frames: np.ndarray, ctx: ClipContext) -> dict[int, bytes]:
         t, h, w = frames.shape[:3]
-        tune = ctx.options.get("tune", "vmaf")
-        if tune not in TUNES:
-            raise InputError(f"tune must be one of {', '.join(TUNES)}, got {tune!r}")
+        tune = _tune(ctx)
         plain = decode_sketch(code.data, w, h, code.scale, t)
-        # The refiner runs where it brings the clip closer to the original by the tuned metric, judged on a few
-        # consecutive middle frames (VMAF's motion feature needs neighbours) and the ends.
-        sample = sorted({0, t - 1, *range(max(0, t // 2 - 2), min(t, t // 2 + 3))})
+        # The refiner runs where it brings the clip closer to the original by the tuned metric, judged on the
+        # frames the scale search judges (runs at the start, middle and end: both ends included).
+        sample = sample_frames(t)
         refined = self.refiner.refine(plain[sample], code.scale)
         flags = _REFINED if self._refiner_helps(plain[sample], refined, frames[sample], tune) else 0
         ends = (refined if flags & _REFINED else plain[sample])[[0, -1]]

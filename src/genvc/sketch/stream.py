@@ -6,6 +6,7 @@ Only decoder-needed NAL units are kept (`intra.elementary`), so the bytes counte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -14,25 +15,49 @@ from genvc.errors import FormatError, InputError
 from genvc.intra import elementary
 from genvc.intra.ffmpeg_codecs import decode_to_rgb, raw_rgb_input, run_ffmpeg
 
-#: downscale factors the encoder may choose, finest first, each with the worst QP at which it is still preferred
-#: to the next coarser one (measured on bikes/bigbuckbunny: at the same bytes a finer sketch at a high QP keeps
-#: more VMAF than a coarser one at a lower QP, down to about these QPs).
-SCALES: dict[int, int] = {1: 40, 2: 56, 3: 56, 4: 56, 6: 56, 8: 56}
-# Past QP 56 vvenc's pictures fall apart (bikes at 1/4 size: 31.3 dB at QP 40, 23.1 at 55, 19.7 at 63) while the
-# bytes hardly fall (per-picture headers dominate): when no scale fits below it, the rate cannot be reached.
+#: candidate downscale factors, finest first. Full size is always the first candidate: at scale 1 without the
+#: refiner the sketch is a plain vvenc `medium` stream, so the encoder never does worse than vvenc at that preset by
+#: more than its own judging error. Which one is used is measured per clip (`encode_sketch`), not looked up.
+LADDER: tuple[float, ...] = (1, 1.5, 2, 3, 4, 6, 8)
+#: the search stops trying coarser scales once this many in a row score below the best so far (quality over
+#: scale rose then fell once on every clip × rate we measured: bikes, carphone, cuts, synth-*; see bench/README.md)
+PATIENCE = 2
+#: a coarser winner that beats full size by less than this (VMAF points; with tune psnr, this many % of MSE) is
+#: checked against full size again after both have filled the budget (the fill moves each by up to a QP step)
+CLOSE = 2.0
+#: the floor, where no scale fits the budget: the coarsest scale at the worst useful QP. Past QP 56 vvenc's
+#: pictures fall apart (bikes at 1/4 size: 31.3 dB at QP 40, 23.1 at 55, 19.7 at 63) while the bytes hardly fall
+#: (per-picture headers dominate).
+FLOOR_QP = 56
+#: QP steps that halve a stream's size, the QP search's first guess of the slope (vvenc, bikes and carphone at
+#: 1/1-1/4 size, QP 30-50: 5-7)
+QP_PER_HALVING = 6.0
+#: how a stream's bytes grow with its pixels at a fixed QP, for the next scale's first QP guess (bikes, 45 frames,
+#: QP 40, faster: full size 6216 B, 1/2 size 3366 B: a quarter of the pixels, 0.54 of the bytes)
+BYTES_PIXEL_EXPONENT = 0.45
 QP_RANGE = range(0, 64)
 #: scales are coded in sixteenths, 1 to MAX_SCALE: between the ladder's steps they fill what an integer QP step
 #: leaves of a budget
 SCALE_UNIT = 16
-MAX_SCALE = 8
+MAX_SCALE = LADDER[-1]
 #: chroma QP offsets tried, in order, to spend the last few percent of a budget (measured on bikes at QP 32:
 #: 0, -2, -4, -8 give +0, +1.4, +3.6, +6.6 % bytes)
 CHROMA_OFFSETS = (-2, -4, -8)
-# The QP search runs the fast preset; the final encode the better one (at equal QP: +0.5 dB for +0.4 % bytes on
-# bigbuckbunny at 1/2 size, 4x the time).
+# The QP and scale searches run the fast preset; the final encode the better one (at equal QP: +0.5 dB for +0.4 %
+# bytes on bigbuckbunny at 1/2 size; bikes 45 frames full size: 1.3 s vs 3.4 s, 14 % more bytes at QP 40).
 SEARCH_PRESET, PRESET = "faster", "medium"
+#: the final preset's streams are 12-14 % smaller at equal QP (bikes, QP 33-40, full and 1/2 size): about one QP
+#: step, so its search starts one QP below the fast search's answer, and where the fast preset cannot reach a
+#: budget even at QP 63 the final one is tried there
+FINAL_QP_OFFSET, FINAL_SMALLER = 1, 0.14
 BLOCK = 8  # coded sizes are padded to whole 8×8 blocks (4:2:0 and vvenc's minimum CU), cropped on decode
 MIN_CODED = 32  # and to at least 32×32: vvenc fails on a 16×16 picture
+
+
+#: libvmaf fails on tiny frames; there, and without libvmaf, MSE judges
+VMAF_MIN_SIDE = 64
+#: scores a candidate: (its decoded frames at `sample_frames`, upsampled to full size; its scale) -> higher is better
+Judge = Callable[[np.ndarray, float], float]
 
 
 @dataclass
@@ -87,20 +112,52 @@ def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma
     return elementary.strip_vvc(annexb)
 
 
-def _fit(small: np.ndarray, budget: int, fps: float) -> SketchCode | None:
-    """The best-quality code that fits `budget` bytes: a binary search over QP with the fast preset (bytes fall
-    as QP rises), then the final encode with the slower, better one, one QP up if it no longer fits."""
-    lo, hi, qp = QP_RANGE[0], QP_RANGE[-1], None
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        if len(_encode(small, mid, fps, SEARCH_PRESET)) <= budget:
-            qp, hi = mid, mid - 1
+def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[int | None, bytes]:
+    """(qp, stream) of the best fast-preset QP whose stream fits `budget`; (None, the stream at the worst QP) if
+    even that overshoots.
+    Starts at `guess` and aims each next QP at the budget along the size's slope in log(bytes) (measured from the
+    two nearest QPs tried, QP_PER_HALVING before that), bisecting every other step once bracketed: 2-4 encodes
+    when the guess is near (each scale's search starts from the previous scale's answer)."""
+    streams: dict[int, bytes] = {}
+
+    def size(qp: int) -> int:
+        if qp not in streams:
+            streams[qp] = _encode(small, qp, fps, SEARCH_PRESET)
+        return max(1, len(streams[qp]))
+
+    def aim(qp: int) -> float:  # the QP where the size would meet the budget, seen from qp
+        others = [q for q in streams if q != qp]
+        slope = QP_PER_HALVING
+        if others:
+            near = min(others, key=lambda q: abs(q - qp))
+            if size(near) != size(qp):
+                slope = max(1.0, min(20.0, (near - qp) / np.log2(size(qp) / size(near))))
+        return qp + slope * np.log2(size(qp) / budget)
+
+    lo = hi = None  # the largest QP known to overshoot, the smallest known to fit
+    qp, step = min(max(guess, QP_RANGE[0]), QP_RANGE[-1]), 0
+    while True:
+        if size(qp) <= budget:
+            hi = qp
         else:
-            lo = mid + 1
-    if qp is None:
-        return None
-    # the presets' sizes differ by a few percent either way: walk from the search's QP to the final preset's
-    best = None
+            lo = qp
+        if hi is not None and (hi == QP_RANGE[0] or (lo is not None and hi - lo == 1)):
+            return hi, streams[hi]
+        if hi is None:
+            if lo == QP_RANGE[-1]:
+                return None, streams[lo]
+            qp = min(QP_RANGE[-1], max(lo + 1, int(np.ceil(aim(lo)))))
+        elif lo is None:  # aim one step past the budget so the next encode brackets it
+            qp = max(QP_RANGE[0], min(hi - 1, int(np.floor(aim(hi))) - 1))
+        else:
+            qp = int(round(aim(hi))) if step % 2 == 0 else (lo + hi) // 2
+            qp, step = min(max(qp, lo + 1), hi - 1), step + 1
+
+
+def _final(small: np.ndarray, budget: int, fps: float, qp: int) -> SketchCode | None:
+    """The final-preset code nearest below `budget`, starting from the fast search's QP less FINAL_QP_OFFSET: one
+    QP up while it overshoots, one down while the size a QP step adds is predicted to still fit."""
+    best, qp = None, max(QP_RANGE[0], qp - FINAL_QP_OFFSET)
     while qp <= QP_RANGE[-1]:
         data = _encode(small, qp, fps, PRESET)
         if len(data) > budget:
@@ -109,30 +166,133 @@ def _fit(small: np.ndarray, budget: int, fps: float) -> SketchCode | None:
             qp += 1
             continue
         best = SketchCode(data, 0, qp)
-        if qp == QP_RANGE[0]:
+        if qp == QP_RANGE[0] or len(data) * 2 ** (1 / QP_PER_HALVING) > budget:
             return best
         qp -= 1
     return best
 
 
-def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: int | None = None) -> SketchCode:
+def _fit(small: np.ndarray, budget: int, fps: float, guess: int = 40) -> SketchCode | None:
+    """The best-quality final code that fits `budget` bytes, or None."""
+    qp, _ = _search_qp(small, budget, fps, guess)
+    return None if qp is None else _final(small, budget, fps, qp)
+
+
+def sample_frames(num_frames: int, run: int = 5) -> list[int]:
+    """The frames candidates are judged on: runs of `run` consecutive frames (VMAF's motion feature needs
+    neighbours) at the start, middle and end of the clip; all frames of a short clip."""
+    if num_frames <= 3 * run:
+        return list(range(num_frames))
+    starts = (0, (num_frames - run) // 2, num_frames - run)
+    return sorted({t for s in starts for t in range(s, s + run)})
+
+
+def score(original: np.ndarray, decoded: np.ndarray, tune: str = "vmaf") -> float:
+    """Higher is better: VMAF for tune "vmaf" (where libvmaf runs: frames ≥ 64 px a side), else -MSE."""
+    if tune == "vmaf" and min(original.shape[1:3]) >= VMAF_MIN_SIDE:
+        from genvc.metrics.vmaf import vmaf
+
+        value = vmaf(original, decoded)
+        if value is not None:
+            return float(value)
+    return -float(np.mean((original.astype(np.float32) - decoded.astype(np.float32)) ** 2))
+
+
+def plain_judge(frames: np.ndarray, tune: str = "vmaf") -> Judge:
+    """Judges a candidate by the tuned metric of its upsampled frames alone (no learned part)."""
+    sample = sample_frames(len(frames))
+    return lambda decoded, scale: score(frames[sample], decoded, tune)
+
+
+@dataclass
+class Candidate:
+    scale: float
+    qp: int  # the fast search's QP
+    score: float  # the judge's, on the final preset's stream
+    code: SketchCode  # that stream
+
+
+def _judge_code(frames: np.ndarray, data: bytes, scale: float, judge: Judge) -> float:
+    t, h, w = frames.shape[:3]
+    return judge(decode_sketch(data, w, h, scale, t, only=sample_frames(t)), scale)
+
+
+def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
+                  ladder: tuple[float, ...] = LADDER) -> list[Candidate]:
+    """Each scale of `ladder` (finest first) that fits `budget`: its QP found with the fast preset, then coded
+    with the final one and judged; stops once PATIENCE scales in a row score below the best (quality rises then falls with scale)."""
+    # the first guess: QP 40 gave 0.0063 bpp at full size on bikes (45 frames, faster), QP_PER_HALVING per halving
+    t, h, w = frames.shape[:3]
+    guess = int(round(40 - QP_PER_HALVING * np.log2(max(budget * 8 / (t * h * w), 1e-6) / 0.0063)))
+    candidates, worse, floors = [], 0, []
+    for scale in ladder:
+        small = downsample(frames, scale)
+        qp, data = _search_qp(small, budget, fps, guess)
+        if qp is None and len(data) * (1 - FINAL_SMALLER) <= budget:  # the final preset may still fit
+            if len(_encode(small, QP_RANGE[-1], fps, PRESET)) <= budget:
+                qp = QP_RANGE[-1]
+        if qp is None:  # even QP 63 overshoots: per-picture headers, which shrink little with the scale
+            floor = len(data)
+            if floors and floors[-1] - floor < floor - budget:
+                break  # at this pace the next scales cannot reach the budget either
+            floors.append(floor)
+            continue
+        # judged on the final preset's stream: the fast one's quality ranks scales differently at low rates
+        # (bench/scale_search_check.py: synth-static at 0.0046 bpp, fast picks 1/3, final 1/1.5, 6.1 VMAF apart)
+        final = _final(small, budget, fps, qp)
+        if final is None:
+            continue
+        final.scale = scale
+        candidates.append(Candidate(scale, qp, _judge_code(frames, final.data, scale, judge), final))
+        worse = worse + 1 if candidates[-1].score < max(c.score for c in candidates) else 0
+        if worse >= PATIENCE or qp == QP_RANGE[0]:
+            break  # qp 0: finer scales fit losslessly-near, coarser ones cannot do better
+        next_scale = ladder[min(ladder.index(scale) + 1, len(ladder) - 1)]
+        # the next scale's QP at the same bytes: bytes ∝ pixels^BYTES_PIXEL_EXPONENT, QP_PER_HALVING per halving
+        guess = qp - int(round(QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2 * np.log2(next_scale / scale)))
+    return candidates
+
+
+def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | None = None,
+                  judge: Judge | None = None, tune: str = "vmaf", ladder: tuple[float, ...] = LADDER) -> SketchCode:
     """The sketch of `frames` (T×H×W×3 uint8) in at most `budget` bytes.
 
-    Without a fixed `scale`, the finest scale whose best fitting QP is no worse than its limit in `SCALES` wins;
-    if none fits, the smallest stream at the scales' QP limits is returned and the caller sees the overshoot.
+    Without a fixed `scale`, the scales of `ladder` (full size first) are coded at the budget (QP searched with the
+    fast preset, coded with the final one) and judged by `judge` (default: the tuned metric of the upsampled
+    frames, `tune` "vmaf" or "psnr") until the quality falls PATIENCE times; the best fills the budget in 1/16
+    scale steps. Close calls against full size are settled after both fills. If no scale fits, the coarsest at FLOOR_QP is returned and the caller sees
+    the overshoot.
     """
     if budget < 1:
         raise InputError(f"sketch budget must be positive, got {budget} bytes")
-    scales = [scale] if scale else list(SCALES)
-    for s in scales:
-        if s not in SCALES:
-            raise InputError(f"sketch scale must be one of {list(SCALES)}, got {s}")
-        fit = _fit(downsample(frames, s), budget, fps)
-        if fit is not None and (scale or fit.qp <= SCALES[s]):
-            fit.scale = s
-            return fit if scale else _fill(frames, fit, budget, fps, finest=max([1] + [f for f in SCALES if f < s]))
-    # The floor: the smallest stream at the worst useful QP (the caller sees the overshoot).
-    return min((encode_sketch_at(frames, s, SCALES[s], fps) for s in scales), key=lambda code: len(code.data))
+    if scale is not None:
+        if scale not in LADDER:
+            raise InputError(f"sketch scale must be one of {list(LADDER)}, got {scale}")
+        fit = _fit(downsample(frames, scale), budget, fps)
+        if fit is None:
+            return encode_sketch_at(frames, scale, FLOOR_QP, fps)
+        fit.scale = scale
+        return fit
+    judge = judge or plain_judge(frames, tune)
+    candidates = search_scales(frames, budget, fps, judge, ladder)
+    if not candidates:
+        return encode_sketch_at(frames, ladder[-1], FLOOR_QP, fps)
+    best = max(candidates, key=lambda c: c.score)
+    code = _finish(frames, best, budget, fps, ladder)
+    full = next((c for c in candidates if c.scale == 1), None)
+    margin = CLOSE if tune == "vmaf" else CLOSE / 100 * abs(full.score if full else 0)
+    if full is not None and best is not full and best.score - full.score < margin:
+        rival = _finish(frames, full, budget, fps, ladder)
+        if _judge_code(frames, rival.data, rival.scale, judge) > _judge_code(frames, code.data, code.scale, judge):
+            return rival
+    return code
+
+
+def _finish(frames: np.ndarray, candidate: Candidate, budget: int, fps: float, ladder: tuple[float, ...]) -> SketchCode:
+    """A candidate's final code, with what the integer QP step left of the budget spent on resolution."""
+    code = candidate.code
+    finer = [s for s in ladder if s < candidate.scale]
+    return _fill(frames, code, budget, fps, finest=max(finer) if finer else 1)
 
 
 def fill_chroma(frames: np.ndarray, code: SketchCode, budget: int, fps: float) -> SketchCode:
@@ -180,7 +340,7 @@ def _fill(frames: np.ndarray, code: SketchCode, budget: int, fps: float, finest:
             best, lo = mid, mid + 1
         else:
             hi = mid - 1
-    for index in range(best, -1, -1):
+    for index in range(best, max(-1, best - 2), -1):  # two final encodes at most: the fill is worth a few %
         data = _encode(downsample(frames, steps[index]), qp, fps, PRESET)
         if len(data) <= budget:
             return SketchCode(data, steps[index], qp) if len(data) > len(code.data) else code
@@ -192,10 +352,12 @@ def encode_sketch_at(frames: np.ndarray, scale: float, qp: int, fps: float) -> S
     return SketchCode(_encode(downsample(frames, scale), qp, fps, PRESET), scale, qp)
 
 
-def decode_sketch(data: bytes, width: int, height: int, scale: float, num_frames: int) -> np.ndarray:
-    """The sketch's frames upsampled to width×height (num_frames×H×W×3 uint8); FormatError if it is not that."""
+def decode_sketch(data: bytes, width: int, height: int, scale: float, num_frames: int,
+                  only: list[int] | None = None) -> np.ndarray:
+    """The sketch's frames upsampled to width×height (num_frames×H×W×3 uint8; only the frames `only` lists if
+    given); FormatError if it is not that."""
     check_scale(scale)
     sw, sh = sketch_size(width, height, scale)
     pw, ph = _padded(sw), _padded(sh)
     frames = decode_to_rgb("vvc", elementary.restore_vvc(data), pw, ph, "sketch decoding", num_frames)
-    return upsample(frames, width, height, scale)
+    return upsample(frames if only is None else frames[only], width, height, scale)

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from genvc.errors import InputError
 from genvc.models.refiner import RefinerConfig, SketchRefiner
-from genvc.sketch.stream import SCALES, decode_sketch, encode_sketch_at
+from genvc.sketch.stream import decode_sketch, encode_sketch_at
 from genvc.utils.atomic import atomic_path
 
 #: sample name -> frames used for training (python slice bounds); every evaluation frame lies outside them.
@@ -66,7 +66,7 @@ def make_pairs(videos: dict[str, np.ndarray], config: RefinerTrainConfig, rng: n
     for name, window in tqdm(jobs, desc="coding windows", unit="window"):
         scale = int(rng.choice(config.scales))
         lo, hi = config.qp_range
-        qp = int(rng.integers(lo, hi + 1)) if scale > 1 else int(rng.integers(lo + 4, min(hi, SCALES[1] + 8) + 1))
+        qp = int(rng.integers(lo, hi + 1)) if scale > 1 else int(rng.integers(lo + 4, min(hi, 48) + 1))  # full size: QP ≤ 48
         decoded = _code_window(window, scale, qp)
         h, w = window.shape[1:3]
         if h < c or w < c:
