@@ -161,7 +161,9 @@ class _Encoder:
     def _plan(self, source: FrameSource, out, config: EncodeConfig) -> None:
         num_frames, probs = _scan(source, config)
         if num_frames == 0:
-            raise InputError(f"{getattr(source, 'path', 'the video')} contains no decodable video frames")
+            start = getattr(source, "start", 0)
+            raise InputError(f"{getattr(source, 'path', 'the video')} contains no decodable video frames"
+                             + (f" from frame {start} on" if start else ""))
         check_size(source.width, source.height, num_frames)
         # Clips are at most interval + 1 frames; the container bounds a clip's pixels (the decoder's working set).
         interval = max(1, min(config.interval, max_clip_frames(source.width, source.height) - 1))
