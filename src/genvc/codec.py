@@ -379,12 +379,17 @@ def _encode_best_candidate(source: FrameSource, out, config: EncodeConfig,
                            candidates: tuple[tuple[float, bool], ...]) -> StreamHeader:
     """Decide by measurement how a method splits the budget between keyframes and side sections (h, conditions)
     and whether its generator runs: encode each candidate (share, generator on), decode it, keep the stream
-    closest to the original (squared error over the whole video, streamed; the candidates are small in memory)."""
+    closest to the original (squared error over the whole video, streamed; the candidates are small in memory).
+    No side bytes with the generator off is coded as an `interp` stream: the same frames without a clip unit's
+    bytes, so the result is never worse than `interp` at the same target."""
     best = None
     for fraction, generator in candidates:
         options = {**config.method_options, "side_fraction": fraction, "generator": generator}
+        trial = replace(config, method_options=options)
+        if fraction == 0 and not generator:
+            trial = replace(config, method="interp")
         buffer = io.BytesIO()
-        header = _encode(source, buffer, replace(config, method_options=options))
+        header = _encode(source, buffer, trial)
         _, decoded = iter_decode(buffer.getvalue(), model=config.model)
         error = sum(float(np.sum((a.astype(np.float32) - b) ** 2)) for a, b in zip(decoded, source.frames()))
         if best is None or error < best[0]:

@@ -191,7 +191,7 @@ class PixelFlowIB(PixelFlowMethod):
 
     name, method_id = "flowib", 2
     #: what the encoder tries (`genvc.codec`), keeping the measured best: (share of a clip's bytes for h, the rest
-    #: going to the keyframes; generator on). (0, off) is `interp` exactly: the floor the generator must beat.
+    #: going to the keyframes; generator on). (0, off) is coded as an `interp` stream: the floor to beat.
     candidates = ((0.0, False), (0.0, True), (0.15, True), (0.3, True), (0.5, True))
 
 
