@@ -9,8 +9,6 @@ import hashlib
 import json
 from pathlib import Path
 
-import torch
-
 from genvc.errors import GenvcError, ModelError
 from genvc.utils.atomic import write_bytes_atomic
 
@@ -68,7 +66,3 @@ class PretrainedMixin:
         except (OSError, ValueError, TypeError, RuntimeError, safetensors.SafetensorError) as exc:
             raise ModelError(f"cannot load a {cls.model_kind} model from {directory}: {exc}") from None
         return model.eval()
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device

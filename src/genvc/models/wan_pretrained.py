@@ -99,26 +99,26 @@ def _failed(what: str, source: str, exc: Exception) -> ModelError:
                       f"point the config at a local copy): {exc}")
 
 
+def _load_diffusers(cls, source: str, subfolder: str, what: str, dtype: torch.dtype):
+    """A diffusers model from `<source>/<subfolder>` (or its empty architecture), in `dtype`."""
+    if is_architecture_only():
+        return cast(_empty(subfolder, lambda c: cls(**c)), dtype)
+    try:
+        return cls.from_pretrained(source, subfolder=subfolder, torch_dtype=dtype)
+    except (OSError, ValueError) as exc:
+        raise _failed(what, source, exc) from exc
+
+
 def load_transformer(source: str, dtype: torch.dtype):
     from diffusers import WanTransformer3DModel
 
-    if is_architecture_only():
-        return cast(_empty("transformer", lambda c: WanTransformer3DModel(**c)), dtype)
-    try:
-        return WanTransformer3DModel.from_pretrained(source, subfolder="transformer", torch_dtype=dtype)
-    except (OSError, ValueError) as exc:
-        raise _failed("Wan transformer", source, exc) from exc
+    return _load_diffusers(WanTransformer3DModel, source, "transformer", "Wan transformer", dtype)
 
 
 def load_vae(source: str, dtype: torch.dtype):
     from diffusers import AutoencoderKLWan
 
-    if is_architecture_only():
-        return cast(_empty("vae", lambda c: AutoencoderKLWan(**c)), dtype)
-    try:
-        return AutoencoderKLWan.from_pretrained(source, subfolder="vae", torch_dtype=dtype)
-    except (OSError, ValueError) as exc:
-        raise _failed("Wan VAE", source, exc) from exc
+    return _load_diffusers(AutoencoderKLWan, source, "vae", "Wan VAE", dtype)
 
 
 def load_clip(source: str, dtype: torch.dtype):

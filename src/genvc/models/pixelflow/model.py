@@ -87,8 +87,7 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         batch = context.shape[0]
         for i, name in enumerate(self.config.modalities):
             video = (modalities or {}).get(name)
-            absent = torch.ones(batch, dtype=torch.bool, device=context.device) if video is None else (
-                torch.zeros(batch, dtype=torch.bool, device=context.device))
+            absent = torch.full((batch,), video is None, dtype=torch.bool, device=context.device)
             if drop_modalities is not None:
                 absent = absent | drop_modalities[:, i]
             latent = torch.zeros_like(parts[0]) if video is None else self.to_latent(video)
