@@ -25,3 +25,31 @@ def square_video() -> Video:
 def make_square_video():
     """The moving-square video at any size/length: `make_square_video(num_frames, height, width, seed)`."""
     return moving_square_video
+
+
+def tiny_generator_model(output_std: float = 1e-3, seed: int = 0):
+    """A tiny embedded-generator stand-in (`PixelFlowModel`), its output layer `output_std`-random (0: untrained,
+    the identity on its prediction)."""
+    import torch
+
+    from genvc.models.pixelflow import PixelFlowConfig, PixelFlowModel
+
+    torch.manual_seed(seed)
+    model = PixelFlowModel(PixelFlowConfig(width=8, blocks=1, compressor_width=8, h_channels=2, unshuffle=2,
+                                           h_strides=((1, 2, 2), (2, 2, 2))))
+    if output_std:
+        torch.nn.init.normal_(model.velocity.out.weight, std=output_std)
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_generator(tmp_path_factory) -> str:
+    """Folder of a saved tiny generator (for `--model`)."""
+    folder = tmp_path_factory.mktemp("generator")
+    tiny_generator_model().save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def make_tiny_generator():
+    return tiny_generator_model

@@ -15,7 +15,7 @@ from genvc.errors import GenvcError, InputError, WorkerError
 
 #: seconds to wait for a Ray cluster to answer before giving up (override with $GENVC_RAY_TIMEOUT)
 RAY_CONNECT_TIMEOUT_S = 60.0
-#: memory one clip worker needs beyond its clip's frames: torch, the refiner, ffmpeg children (measured ~0.7 GB
+#: memory one clip worker needs beyond its clip's frames: torch, the generator, ffmpeg children (measured ~0.7 GB
 #: RSS coding a 45-frame 640×272 clip with the sketch method; rounded up)
 WORKER_BASE_BYTES = 1 << 30
 

@@ -113,7 +113,7 @@ def test_info_shows_sketch_clips_and_named_sections(tmp_path, make_square_video,
     config = describe_config(read_stream(gvc.read_bytes()).clips[0].sections[Section.CONFIG])
     assert main(["info", str(gvc)]) == 0
     text = capsys.readouterr().out
-    assert f"sketch, " in text and f"1/{config['scale']:g} size, QP {config['qp']}, refiner " in text
+    assert f"sketch, " in text and f"1/{config['scale']:g} size, QP {config['qp']}, generator " in text
     assert main(["info", str(gvc), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     clip = info["clips"][0]
@@ -122,15 +122,20 @@ def test_info_shows_sketch_clips_and_named_sections(tmp_path, make_square_video,
     assert info["fps_value"] == 25.0
 
 
-def test_learned_method_without_a_model_says_how(tmp_path, make_square_video, capsys):
+def test_learned_method_without_a_model_says_how(tmp_path, make_square_video, capsys, tiny_generator):
     # item 4
     source = tmp_path / "in.mp4"
     write_video(source, make_square_video(6))
-    # without --model the embedded generator serves flowib; Multi-C needs one trained with modalities
-    assert main(["encode", str(source), "-o", str(tmp_path / "x.gvc"), "--method", "multic", "-q"]) == 1
+    # without --model the embedded generator (trained with the flow modality) serves every method
+    assert main(["encode", str(source), "-o", str(tmp_path / "x.gvc"), "--method", "multic", "-q"]) == 0
+    assert main(["decode", str(tmp_path / "x.gvc"), "-o", str(tmp_path / "x.y4m"), "-q"]) == 0
+    capsys.readouterr()
+    # Multi-C refuses a generator trained without modalities, and says what works instead
+    assert main(["encode", str(source), "-o", str(tmp_path / "y.gvc"), "--method", "multic", "--model",
+                 tiny_generator, "-q"]) == 1
     err = capsys.readouterr().err
     assert "modalities" in err and "--method flowib" in err and "PixelFlow" not in err
-    assert main(["encode", str(source), "-o", str(tmp_path / "x.gvc"), "--method", "multic", "--model",
+    assert main(["encode", str(source), "-o", str(tmp_path / "z.gvc"), "--method", "multic", "--model",
                  str(tmp_path / "nowhere"), "-q"]) == 1
     err = capsys.readouterr().err
     assert "no such model folder" in err and "genvc train" in err

@@ -15,18 +15,13 @@ from genvc.errors import FormatError, InputError, WorkerError
 from genvc.io import read_video, write_video
 from genvc.io.source import MemorySource
 from genvc.io.video import check_size
-from genvc.models.refiner import RefinerConfig, SketchRefiner
 from genvc.parallel import ProcessPool
 from genvc.segment import Clip, ClipPlan
 
 
 @pytest.fixture(scope="module")
-def refiner(tmp_path_factory):
-    torch.manual_seed(0)
-    model = SketchRefiner(RefinerConfig(channels=8, blocks=1))
-    folder = tmp_path_factory.mktemp("refiner")
-    model.save_pretrained(folder)
-    return str(folder)
+def generator(tiny_generator):
+    return tiny_generator
 
 
 def test_importing_the_container_loads_neither_torch_nor_cv2():
@@ -115,14 +110,14 @@ def test_a_truncated_file_leaves_no_output(tmp_path, make_square_video):
     assert not list(tmp_path.glob("*.part*"))
 
 
-def test_the_bytes_do_not_depend_on_the_number_of_workers(make_square_video, refiner):
+def test_the_bytes_do_not_depend_on_the_number_of_workers(make_square_video, generator):
     video = make_square_video(20, 48, 64)  # interval 6: four clips with units, sketch budgets per clip
-    config = dict(method="sketch", bpp=0.2, interval=6, shot_detection=False, model=refiner)
+    config = dict(method="sketch", bpp=0.2, interval=6, shot_detection=False, model=generator)
     one = encode(video, EncodeConfig(**config, workers=1))
     two = encode(video, EncodeConfig(**config, workers=2))
     assert one == two
     assert abs(len(one) * 8 / video.num_pixels - 0.2) / 0.2 < 0.05  # the whole file's rate still holds
-    assert decode(one, model=refiner).frames.shape == video.frames.shape
+    assert decode(one, model=generator).frames.shape == video.frames.shape
 
 
 class _DyingPool(ProcessPool):
@@ -184,8 +179,8 @@ def test_an_unreachable_ray_cluster_is_one_error_and_no_output(tmp_path, make_sq
 
 
 @pytest.mark.slow  # starting a local Ray instance takes 20-60 s on two shared cores
-def test_clips_coded_on_a_local_ray_instance_give_the_same_bytes(make_square_video, refiner):
+def test_clips_coded_on_a_local_ray_instance_give_the_same_bytes(make_square_video, generator):
     pytest.importorskip("ray")
     video = make_square_video(20, 48, 64)
-    config = dict(method="sketch", bpp=0.2, interval=6, shot_detection=False, model=refiner)
+    config = dict(method="sketch", bpp=0.2, interval=6, shot_detection=False, model=generator)
     assert encode(video, EncodeConfig(**config, ray=None)) == encode(video, EncodeConfig(**config, workers=1))

@@ -195,3 +195,42 @@ def test_encoder_keeps_the_measured_best_candidate(monkeypatch):
     reference = decode(encode(video, EncodeConfig(method="interp", bpp=0.5, shot_detection=False))).frames
     mse = lambda a: float(np.mean((a.astype(float) - frames) ** 2))  # noqa: E731
     assert mse(chosen) <= mse(reference) + 1e-9
+
+
+def test_the_generator_knows_where_its_prediction_comes_from():
+    """P from the sketch (at its scale) or from keyframe interpolation: a (trained) generator treats them apart."""
+    from genvc.methods.receiver import from_keyframes, from_sketch
+
+    model = tiny()
+    torch.nn.init.normal_(model.velocity.out.weight, std=0.1)
+    frames, ctx = _clip(height=16, width=16)
+    sketch = {k: torch.from_numpy(np.asarray(v)) for k, v in from_sketch(frames, 2.0).items()}
+    receiver = {k: (v.permute(3, 0, 1, 2)[None].float() / 127.5 - 1 if v.ndim == 4 else v[None])
+                for k, v in sketch.items()}
+    as_sketch = model.decode(receiver)
+    as_coarser_sketch = model.decode({**receiver, "source": torch.tensor([[1.0, 0.25]])})
+    as_interpolation = model.decode({k: v for k, v in receiver.items() if k != "source"})
+    assert not torch.equal(as_sketch, as_coarser_sketch) and not torch.equal(as_sketch, as_interpolation)
+    inputs = from_keyframes(ctx.first, ctx.last, ctx.num_frames)
+    assert inputs["source"].tolist() == [0.0, 1.0] and sketch["source"].tolist() == [1.0, 0.5]
+
+
+def test_restoring_a_long_sketch_in_windows_matches_whole_windows():
+    """`restore_sketch` works in temporal windows with context on both sides: memory bounded by the window."""
+    from genvc.methods.generative import WINDOW, WINDOW_HALO, restore_sketch
+
+    frames, _ = _clip(num_frames=WINDOW + 7, height=16, width=16)
+    assert np.array_equal(restore_sketch(tiny(), frames, 2.0), frames)  # untrained: the sketch itself
+    model = tiny()
+    torch.nn.init.normal_(model.velocity.out.weight, std=0.1)
+    restored = restore_sketch(model, frames, 2.0)
+    assert not np.array_equal(restored, frames)
+    first = restore_sketch(model, frames[: WINDOW + WINDOW_HALO], 2.0)  # the first window with its halo
+    assert np.array_equal(restored[:WINDOW], first[:WINDOW])
+
+
+def test_training_unrolls_the_few_step_sampler():
+    model = tiny(h_dropout=0.0)
+    out = model.training_losses(_batch())
+    assert out["sample_mse"].item() > 0
+    assert tiny(sample_weight=0.0).training_losses(_batch())["sample_mse"].item() == 0

@@ -61,7 +61,7 @@ def built(carphone, tmp_path_factory) -> dict:
 def build(name: str, carphone: Video, cache: dict, tiny_model_folder):
     if name not in cache:
         directory, model = cache["_dir"], None
-        if name not in ("interp", "sketch"):  # sketch decodes with the embedded refiner
+        if name not in ("interp", "sketch"):  # sketch decodes with the embedded generator
             model = tiny_model_folder(directory / f"{name}-model", ("flow",) if name in ("multic", "hybrid") else ())
         try:
             data = encode_with(name, carphone, model)

@@ -1,12 +1,10 @@
 import numpy as np
 import pytest
-import torch
 
 from genvc.codec import EncodeConfig, decode, encode
 from genvc.errors import FormatError, ModelError
 from genvc.metrics import psnr_rgb
 from genvc.methods import ClipContext, get_method
-from genvc.models.refiner import RefinerConfig, SketchRefiner
 
 
 @pytest.fixture(scope="module")
@@ -15,40 +13,35 @@ def video(make_square_video):
 
 
 @pytest.fixture(scope="module")
-def refiner(tmp_path_factory):
-    torch.manual_seed(0)
-    model = SketchRefiner(RefinerConfig(channels=8, blocks=1))
-    torch.nn.init.normal_(model.tail.weight, std=1e-3)
-    folder = tmp_path_factory.mktemp("refiner")
-    model.save_pretrained(folder)
-    return folder
+def generator(tiny_generator):
+    return tiny_generator
 
 
 @pytest.mark.parametrize("bpp", [0.05, 0.2])
-def test_target_rate_is_met_within_5_percent(video, refiner, bpp):
-    data = encode(video, EncodeConfig(method="sketch", bpp=bpp, model=str(refiner), shot_detection=False))
+def test_target_rate_is_met_within_5_percent(video, generator, bpp):
+    data = encode(video, EncodeConfig(method="sketch", bpp=bpp, model=str(generator), shot_detection=False))
     assert abs(len(data) * 8 / video.num_pixels - bpp) / bpp < 0.05
-    decoded = decode(data, model=str(refiner))
+    decoded = decode(data, model=str(generator))
     assert decoded.frames.shape == video.frames.shape
     assert psnr_rgb(video.frames, decoded.frames) > 22.0
 
 
-def test_more_bits_give_a_better_picture(video, refiner):
+def test_more_bits_give_a_better_picture(video, generator):
     scores = []
     for bpp in (0.05, 0.4):
-        data = encode(video, EncodeConfig(method="sketch", bpp=bpp, model=str(refiner), shot_detection=False))
-        scores.append(psnr_rgb(video.frames, decode(data, model=str(refiner)).frames))
+        data = encode(video, EncodeConfig(method="sketch", bpp=bpp, model=str(generator), shot_detection=False))
+        scores.append(psnr_rgb(video.frames, decode(data, model=str(generator)).frames))
     assert scores[1] > scores[0] + 1.0
 
 
-def test_stream_refuses_other_weights(video, refiner):
-    data = encode(video, EncodeConfig(method="sketch", bpp=0.1, model=str(refiner), shot_detection=False))
+def test_stream_refuses_other_weights(video, generator):
+    data = encode(video, EncodeConfig(method="sketch", bpp=0.1, model=str(generator), shot_detection=False))
     with pytest.raises(ModelError):
         decode(data)  # the embedded default is other weights
 
 
-def test_broken_sections_raise_format_error(video, refiner):
-    method = get_method("sketch", model=str(refiner))
+def test_broken_sections_raise_format_error(video, generator):
+    method = get_method("sketch", model=str(generator))
     ctx = ClipContext(video.frames[0], video.frames[-1], video.num_frames, 25.0)
     sections = method.encode(video.frames, ctx, 3000)
     assert sum(map(len, sections.values())) <= 3000
@@ -60,8 +53,8 @@ def test_broken_sections_raise_format_error(video, refiner):
     assert frames.shape == video.frames.shape
 
 
-def test_ends_come_from_whichever_source_is_closer(video, refiner):
-    method = get_method("sketch", model=str(refiner))
+def test_ends_come_from_whichever_source_is_closer(video, generator):
+    method = get_method("sketch", model=str(generator))
     noisy = np.zeros_like(video.frames[0])  # a useless keyframe: the sketch must win at that end
     ctx = ClipContext(noisy, video.frames[-1], video.num_frames, 25.0)
     sections = method.encode(video.frames, ctx, 3000)
@@ -70,17 +63,17 @@ def test_ends_come_from_whichever_source_is_closer(video, refiner):
     np.testing.assert_array_equal(frames[-1], video.frames[-1])  # the lossless "keyframe" wins at the end
 
 
-def test_keyframes_travel_in_the_clips_except_those_of_short_clips(make_square_video, refiner):
+def test_keyframes_travel_in_the_clips_except_those_of_short_clips(make_square_video, generator):
     from genvc.bitstream import read_stream
     from genvc.bitstream.format import DERIVED_KEYFRAME
 
     video = make_square_video(14, 48, 64)  # interval 6: clips [0,6] [6,12] [12,13]; the last has no clip unit
-    data = encode(video, EncodeConfig(method="sketch", bpp=0.3, interval=6, model=str(refiner), shot_detection=False))
+    data = encode(video, EncodeConfig(method="sketch", bpp=0.3, interval=6, model=str(generator), shot_detection=False))
     stream = read_stream(data)
     codecs = {k.frame_index: k.codec_id for k in stream.keyframes}
     assert codecs[0] == codecs[6] == codecs[12] == DERIVED_KEYFRAME and codecs[13] != DERIVED_KEYFRAME
     assert all(not k.data for k in stream.keyframes if k.codec_id == DERIVED_KEYFRAME)
-    decoded = decode(data, model=str(refiner)).frames
+    decoded = decode(data, model=str(generator)).frames
     assert decoded.shape == video.frames.shape
     assert psnr_rgb(video.frames, decoded) > 22.0
 
@@ -99,14 +92,13 @@ def test_a_derived_keyframe_no_clip_can_supply_is_refused(square_video):
         read_stream(write_stream(stream))
 
 
-def test_a_refiner_that_hurts_is_switched_off_by_the_encoder(video, tmp_path):
+@pytest.mark.parametrize("options", [{}, {"generator": False}])
+def test_a_generator_that_hurts_or_is_switched_off_leaves_the_plain_sketch(video, options, make_tiny_generator):
     from genvc.sketch import decode_sketch
 
-    torch.manual_seed(0)
-    harmful = SketchRefiner(RefinerConfig(channels=8, blocks=1))
-    torch.nn.init.normal_(harmful.tail.weight, std=0.5)
+    harmful = make_tiny_generator(output_std=0.5)
     method = get_method("sketch", model=harmful)
-    ctx = ClipContext(None, None, video.num_frames, 25.0, height=video.height, width=video.width)
+    ctx = ClipContext(None, None, video.num_frames, 25.0, options, height=video.height, width=video.width)
     sections = method.encode(video.frames, ctx, 3000)
     frames = method.decode(sections, ctx)
     scale = sections[6][1] / 16
@@ -114,10 +106,10 @@ def test_a_refiner_that_hurts_is_switched_off_by_the_encoder(video, tmp_path):
     np.testing.assert_array_equal(frames, plain)
 
 
-def test_unknown_tune_is_refused(video, refiner):
+def test_unknown_tune_is_refused(video, generator):
     from genvc.errors import InputError
 
-    method = get_method("sketch", model=str(refiner))
+    method = get_method("sketch", model=str(generator))
     ctx = ClipContext(None, None, video.num_frames, 25.0, {"tune": "ssim"}, video.height, video.width)
     with pytest.raises(InputError):
         method.encode(video.frames, ctx, 3000)

@@ -39,3 +39,12 @@ def train_records(output_dir: Path) -> list[dict]:
 def negative_conditions(frames):
     """A `data.conditions` hook for tests: one modality, the negative image."""
     return {"negative": 255 - frames}
+
+
+def sketch_echo(frames, sketch=None, scale=None):
+    """A conditions hook that hands back the sketch the dataset gave it (or nothing) and its scale."""
+    import numpy as np
+
+    if sketch is None:
+        return {"prediction": frames, "scale": np.zeros(1, np.float32)}
+    return {"prediction": sketch, "scale": np.full(1, scale, np.float32)}

@@ -58,7 +58,7 @@ def register(subparsers) -> None:
     p.add_argument("--level", type=int, default=2, choices=[0, 1, 2, 3], help="Multi-C condition level")
     p.add_argument("--text", help="caption for Multi-C text conditioning")
     p.add_argument("--tune", default="vmaf", choices=["vmaf", "psnr"],
-                   help="sketch: run the refiner where it raises VMAF or where it lowers MSE")
+                   help="sketch: run the generator where it raises VMAF or where it lowers MSE")
     p.add_argument("--stats", action="store_true",
                    help="also decode the stream and print its PSNR (and VMAF where libvmaf is available)")
     add_threads_arg(p)
@@ -130,7 +130,7 @@ def run(args) -> int:
 
 
 def stats_line(data: bytes, video=None) -> str:
-    """One line: bytes per clip with its mode (sketch: scale, QP, refiner), and with `video`, the decoded
+    """One line: bytes per clip with its mode (sketch: scale, QP, generator), and with `video`, the decoded
     stream's PSNR and VMAF against it."""
     from genvc.commands.info import describe
 
@@ -139,7 +139,7 @@ def stats_line(data: bytes, video=None) -> str:
         text = f"[{clip['start']}-{clip['end']}] {clip['bytes']} B {clip['mode']}"
         if "sketch" in clip:
             s = clip["sketch"]
-            text += f" 1/{s['scale']:g} QP {s['qp']} refiner {'on' if s['refiner'] else 'off'}"
+            text += f" 1/{s['scale']:g} QP {s['qp']} generator {'on' if s['generator'] else 'off'}"
         parts.append(text)
     line = "  clips: " + "; ".join(parts)
     if video is not None:

@@ -16,7 +16,7 @@ from genvc.methods.base import method_name_for_id
 def register(subparsers) -> None:
     p = subparsers.add_parser("info", help="describe a .gvc file", description="Show a .gvc stream's header, "
                               "clip plan (each clip's mode, and for sketch clips the scale, QP and whether the "
-                              "refiner runs), bytes per unit type and per section, and its bits per pixel.")
+                              "generator runs), bytes per unit type and per section, and its bits per pixel.")
     p.add_argument("input", help=".gvc file, or - for stdin")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(run=run)
@@ -69,7 +69,7 @@ def _clip_line(clip: dict) -> str:
         line += f", {clip['bytes']} bytes"
     if "sketch" in clip:
         s = clip["sketch"]
-        line += (f": 1/{s['scale']:g} size, QP {s['qp']}, refiner {'on' if s['refiner'] else 'off'}"
+        line += (f": 1/{s['scale']:g} size, QP {s['qp']}, generator {'on' if s['generator'] else 'off'}"
                  f", ends from {s['first']}/{s['last']}")
     return line
 

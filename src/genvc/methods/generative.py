@@ -1,7 +1,7 @@
 """The generative methods on the embedded pixel-flow generator: FLOW-IB (h), Multi-C (explicit conditions), both.
 
 encode: the receiver inputs are computed from the *decoded* keyframes exactly as the decoder will
-(`interp.receiver_inputs`); `h = down(x, P)` is rANS-coded at a quantisation step from `STEPS` (the finest whose
+(`receiver.from_keyframes`); `h = down(x, P)` is rANS-coded at a quantisation step from `STEPS` (the finest whose
 bytes fit the clip's side budget; the model's own rate without one); Multi-C conditions are extracted and coded
 by `genvc.conditions`. `Section.CONFIG` holds the step, the Euler steps and what was sent.
 decode: receiver inputs → (ĥ, rendered conditions) → `PixelFlowModel.decode` → frames, with the decoded
@@ -76,6 +76,39 @@ def _video_tensor(frames: np.ndarray, height: int, width: int) -> torch.Tensor:
     return F.pad(video, (0, width - w, 0, height - h, 0, 0), mode="replicate")
 
 
+#: frames the generator restores at once (plus `WINDOW_HALO` on each side for context) when it restores a whole
+#: sketch: memory stays bounded by the window, not the clip (the (2+1)D net sees ±`blocks` frames per step)
+WINDOW, WINDOW_HALO = 16, 4
+
+
+def _to_frames(video: torch.Tensor, height: int, width: int) -> np.ndarray:
+    """1×3×T×H'×W' in [-1, 1] → uint8 T×height×width×3 (cropping the padding)."""
+    frames = ((video[0, :, :, :height, :width] + 1) * 127.5).round().clamp(0, 255)
+    return frames.to(torch.uint8).permute(1, 2, 3, 0).numpy().copy()
+
+
+@torch.no_grad()
+def restore_sketch(model, upsampled: np.ndarray, scale: float, steps: int | None = None) -> np.ndarray:
+    """The generator on a decoded, upsampled sketch (uint8 T×H×W×3), no h: P = the sketch (`receiver.from_sketch`),
+    restored in temporal windows."""
+    from genvc.methods.receiver import from_sketch
+    from genvc.models.pixelflow.config import SOURCE_KEY
+
+    t, h, w = upsampled.shape[:3]
+    m = model.config.pixel_multiple
+    size = (h + (-h) % m, w + (-w) % m)
+    out = np.empty_like(upsampled)
+    for start in range(0, t, WINDOW):
+        lo, hi = max(0, start - WINDOW_HALO), min(t, start + WINDOW + WINDOW_HALO)
+        inputs = from_sketch(upsampled[lo:hi], scale)
+        receiver = {k: _video_tensor(v, *size) for k, v in inputs.items() if k != SOURCE_KEY}
+        receiver[SOURCE_KEY] = torch.from_numpy(inputs[SOURCE_KEY])[None]
+        restored = _to_frames(model.decode(receiver, steps=steps), h, w)
+        stop = min(t, start + WINDOW)
+        out[start:stop] = restored[start - lo: stop - lo]
+    return out
+
+
 class PixelFlowMethod(ClipMethod):
     uses_model = True
     sends_h = True
@@ -103,11 +136,14 @@ class PixelFlowMethod(ClipMethod):
         return height + (-height) % m, width + (-width) % m
 
     def _receiver(self, ctx: ClipContext) -> dict[str, torch.Tensor]:
-        from genvc.methods.interp import receiver_inputs
+        from genvc.methods.receiver import from_keyframes
+        from genvc.models.pixelflow.config import SOURCE_KEY
 
         size = self._padded(ctx.height, ctx.width)
-        inputs = receiver_inputs(ctx.first, ctx.last, ctx.num_frames)
-        return {name: _video_tensor(v, *size) for name, v in inputs.items()}
+        inputs = from_keyframes(ctx.first, ctx.last, ctx.num_frames)
+        receiver = {name: _video_tensor(v, *size) for name, v in inputs.items() if name != SOURCE_KEY}
+        receiver[SOURCE_KEY] = torch.from_numpy(inputs[SOURCE_KEY])[None]
+        return receiver
 
     def _modalities(self, sections: dict[int, bytes], ctx: ClipContext) -> dict[str, torch.Tensor]:
         from genvc import conditions
@@ -169,8 +205,7 @@ class PixelFlowMethod(ClipMethod):
         if steps == 0 and self.model.config.path != "reformed":
             raise FormatError("generator off is only defined on the reformed path")
         video = self.model.decode(receiver, modalities, sections.get(Section.H), STEPS[step_index], steps)
-        frames = ((video[0, :, :, : ctx.height, : ctx.width] + 1) * 127.5).round().clamp(0, 255)
-        out = frames.to(torch.uint8).permute(1, 2, 3, 0).numpy().copy()
+        out = _to_frames(video, ctx.height, ctx.width)
         out[0], out[-1] = ctx.first, ctx.last
         return out
 

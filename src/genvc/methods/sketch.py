@@ -1,12 +1,14 @@
-"""The small preset: a low-resolution inter-coded sketch of each clip, restored at full size by a learned refiner.
+"""The small preset: a low-resolution inter-coded sketch of each clip, restored at full size by the generator.
 
 encode: every clip's frames, keyframes included, → `genvc.sketch.encode_sketch` (scale and QP searched to the
-clip's share of the byte budget; candidate scales judged by what the decoder would show, refiner on or off) → `Section.SKETCH`; `Section.CONFIG` holds the scale and, per end of the
-clip, whether the sketch frame or a coded keyframe is used there, and whether the refiner runs (the encoder
-checks that it brings the clip closer to the original, by VMAF or, with tune "psnr", by MSE). The clip's keyframes are the sketch's
+clip's share of the byte budget; candidate scales judged by what the decoder would show, generator on or off) →
+`Section.SKETCH`; `Section.CONFIG` holds the scale and, per end of the clip, whether the sketch frame or a coded
+keyframe is used there, and whether the generator runs (the encoder checks that it brings the clip closer to the
+original, by VMAF or, with tune "psnr", by MSE). The clip's keyframes are the sketch's
 own pictures (its first is an intra picture), so the stream sends them as empty "derived" keyframe units; only
 keyframes of 1- and 2-frame clips are coded as images.
-decode: sketch → upsample → `SketchRefiner` → frames.
+decode: sketch → upsample → the embedded generator (`PixelFlowModel` with P = the sketch, no h; the same weights
+as flowib/multic/hybrid) → frames.
 
 Why not h and full-size keyframes: on two CPU cores, measurement (bench/README.md) says a downscaled VVC inter
 stream carries motion and texture at ≤ 0.005 bpp far better than a CPU-trained compressor, and full-size
@@ -16,7 +18,6 @@ keyframes cost more than they give at these rates.
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 
 import numpy as np
 
@@ -24,33 +25,38 @@ from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError
 from genvc.methods.base import ClipContext, ClipMethod
 from genvc.sketch import LADDER, decode_sketch, encode_sketch, encode_sketch_at
-from genvc.sketch.stream import SCALE_UNIT, fill_chroma, sample_frames, score
+from genvc.sketch.stream import SCALE_UNIT, fill_chroma, plain_judge, sample_frames, score
 
 _CONFIG = struct.Struct("<BBBB")  # version, scale in sixteenths, flags, qp (informational)
 _VERSION = 1
-_FIRST_FROM_SKETCH, _LAST_FROM_SKETCH, _REFINED = 1, 2, 4
+_FIRST_FROM_SKETCH, _LAST_FROM_SKETCH, _REFINED = 1, 2, 4  # _REFINED: the generator restores the sketch
 _SECTION_FRAMING = 2 * (1 + 4) + _CONFIG.size  # two sections: tag and length varint each, and the config
-#: what the encoder's refiner switch optimizes: VMAF (the refiner trades a little PSNR for detail) or MSE
+#: what the encoder's generator switch optimizes: VMAF (the generator may trade a little PSNR for detail) or MSE
 TUNES = ("vmaf", "psnr")
 #: without a target rate (--keyframe-bytes mode): the sketch's scale and QP
 DEFAULT_SCALE, DEFAULT_QP = 2, 45
 
 
 def describe_config(config: bytes) -> dict:
-    """What a clip's `Section.CONFIG` says, for `genvc info`: sketch scale and QP, refiner on/off, and where each
+    """What a clip's `Section.CONFIG` says, for `genvc info`: sketch scale and QP, generator on/off, and where each
     end of the clip comes from. Raises FormatError when it is not a sketch config."""
     if len(config) != _CONFIG.size:
         raise FormatError("not a sketch config section")
     version, scale, flags, qp = _CONFIG.unpack(config)
     if version != _VERSION:
         raise FormatError(f"unsupported sketch config version {version}")
-    return {"scale": scale / SCALE_UNIT, "qp": qp, "refiner": bool(flags & _REFINED),
+    return {"scale": scale / SCALE_UNIT, "qp": qp, "generator": bool(flags & _REFINED),
             "first": "sketch" if flags & _FIRST_FROM_SKETCH else "keyframe",
             "last": "sketch" if flags & _LAST_FROM_SKETCH else "keyframe"}
 
 
 def _mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2))
+
+
+def _generator_allowed(ctx: ClipContext) -> bool:
+    """`method_options["generator"]`: False keeps the generator off everywhere (the ablation "generator off")."""
+    return bool(ctx.options.get("generator", True))
 
 
 def _tune(ctx: ClipContext) -> str:
@@ -66,13 +72,25 @@ class SketchMethod(ClipMethod):
     uses_model = True
     derives_keyframes = True
 
-    def __init__(self, model=None, **_unused) -> None:
-        from genvc.models.refiner import SketchRefiner
+    def __init__(self, model=None, steps: int | None = None, **_unused) -> None:
+        from genvc.methods.generative import load_pixelflow
 
-        self.refiner = model if isinstance(model, SketchRefiner) else SketchRefiner.from_pretrained(
-            Path(model) if model is not None else None)
-        self.model_id = self.refiner.config.model_id
-        self._hash = self.refiner.weights_hash()
+        self.model = load_pixelflow(model)
+        self.steps = steps or self.model.config.sampling_steps
+        self.model_id = self.model.model_id
+        self._hash = self.model.weights_hash()
+
+    def restore(self, upsampled: np.ndarray, scale: float) -> np.ndarray:
+        """The generator on a whole clip's upsampled sketch."""
+        from genvc.methods.generative import restore_sketch
+
+        return restore_sketch(self.model, upsampled, scale, self.steps)
+
+    def restore_sample(self, upsampled: np.ndarray, indices: list[int], scale: float) -> np.ndarray:
+        """The generator on the judged frames of a clip (`upsampled` = its frames `indices`, runs of neighbours from
+        `sample_frames`), run by run: each run is restored as the short clip it is."""
+        runs = np.split(np.arange(len(indices)), np.flatnonzero(np.diff(indices) != 1) + 1)
+        return np.concatenate([self.restore(upsampled[run], scale) for run in runs])
 
     def weights_hash(self) -> bytes:
         return self._hash
@@ -91,10 +109,11 @@ class SketchMethod(ClipMethod):
         budget = budget_bytes - _SECTION_FRAMING * len(clips)
         fps = clips[0][1].fps
         tune = _tune(clips[0][1])
+        judge = self.judge if _generator_allowed(clips[0][1]) else plain_judge
         codes, frames_left = [], sum(len(frames) for frames, _ in clips)
         for frames, _ in clips:
             codes.append(encode_sketch(frames, max(1, int(budget * len(frames) / frames_left)), fps,
-                                       judge=self.judge(frames, tune), tune=tune))
+                                       judge=judge(frames, tune), tune=tune))
             budget -= len(codes[-1].data)
             frames_left -= len(frames)
         if len(clips) > 1 and budget > 0.02 * budget_bytes:  # what the last clip left: recode the longest clip
@@ -102,7 +121,7 @@ class SketchMethod(ClipMethod):
             # at the scale already chosen for it (the fill may still go finer): no second scale search
             chosen = max(s for s in LADDER if s <= codes[longest].scale)
             recoded = encode_sketch(clips[longest][0], len(codes[longest].data) + budget, fps,
-                                    judge=self.judge(clips[longest][0], tune), tune=tune, ladder=(chosen,))
+                                    judge=judge(clips[longest][0], tune), tune=tune, ladder=(chosen,))
             if len(recoded.data) > len(codes[longest].data):
                 budget -= len(recoded.data) - len(codes[longest].data)
                 codes[longest] = recoded
@@ -111,28 +130,29 @@ class SketchMethod(ClipMethod):
         return [self._sections(code, frames, ctx) for code, (frames, ctx) in zip(codes, clips)]
 
     def judge(self, frames: np.ndarray, tune: str):
-        """The scale search's judge: a candidate scores what the decoder would make of it, the refiner on or off,
-        whichever is better (the refiner is only tried below full size, where it can restore detail)."""
-        original = frames[sample_frames(len(frames))]
+        """The scale search's judge: a candidate scores what the decoder would make of it, the generator on or off,
+        whichever is better (full size included: the generator also removes coding artifacts)."""
+        sample = sample_frames(len(frames))
+        original = frames[sample]
 
         def judge(decoded: np.ndarray, scale: float) -> float:
             plain = score(original, decoded, tune)
-            return plain if scale == 1 else max(plain, score(original, self.refiner.refine(decoded, scale), tune))
+            return max(plain, score(original, self.restore_sample(decoded, sample, scale), tune))
 
         return judge
-
-    def _refiner_helps(self, plain: np.ndarray, refined: np.ndarray, original: np.ndarray, tune: str) -> bool:
-        return score(original, refined, tune) > score(original, plain, tune)
 
     def _sections(self, code, frames: np.ndarray, ctx: ClipContext) -> dict[int, bytes]:
         t, h, w = frames.shape[:3]
         tune = _tune(ctx)
         plain = decode_sketch(code.data, w, h, code.scale, t)
-        # The refiner runs where it brings the clip closer to the original by the tuned metric, judged on the
+        # The generator runs where it brings the clip closer to the original by the tuned metric, judged on the
         # frames the scale search judges (runs at the start, middle and end: both ends included).
         sample = sample_frames(t)
-        refined = self.refiner.refine(plain[sample], code.scale)
-        flags = _REFINED if self._refiner_helps(plain[sample], refined, frames[sample], tune) else 0
+        flags = 0
+        if _generator_allowed(ctx):
+            refined = self.restore_sample(plain[sample], sample, code.scale)
+            if score(frames[sample], refined, tune) > score(frames[sample], plain[sample], tune):
+                flags = _REFINED
         ends = (refined if flags & _REFINED else plain[sample])[[0, -1]]
         if ctx.first is None or _mse(ends[0], frames[0]) <= _mse(ctx.first, frames[0]):
             flags |= _FIRST_FROM_SKETCH
@@ -153,7 +173,7 @@ class SketchMethod(ClipMethod):
             raise FormatError("sketch clip asks for a keyframe the stream does not code")
         frames = decode_sketch(data, ctx.width, ctx.height, scale, ctx.num_frames)
         if flags & _REFINED:
-            frames = self.refiner.refine(frames, scale)
+            frames = self.restore(frames, scale)
         if not flags & _FIRST_FROM_SKETCH:
             frames[0] = ctx.first
         if not flags & _LAST_FROM_SKETCH:

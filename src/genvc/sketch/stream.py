@@ -16,7 +16,7 @@ from genvc.intra import elementary
 from genvc.intra.ffmpeg_codecs import decode_to_rgb, raw_rgb_input, run_ffmpeg
 
 #: candidate downscale factors, finest first. Full size is always the first candidate: at scale 1 without the
-#: refiner the sketch is a plain vvenc `medium` stream, so the encoder never does worse than vvenc at that preset by
+#: generator the sketch is a plain vvenc `medium` stream, so the encoder never does worse than vvenc at that preset by
 #: more than its own judging error. Which one is used is measured per clip (`encode_sketch`), not looked up.
 LADDER: tuple[float, ...] = (1, 1.5, 2, 3, 4, 6, 8)
 #: the search stops trying coarser scales once this many in a row score below the best so far (quality over

@@ -31,6 +31,11 @@ class DataConfig:
     cache_dir: str | None = None  # where the cache goes; default: <output_dir>/cache
     num_workers: int = 2
     conditions: str | None = None  # "module:function", frames uint8 T×H×W×3 -> {modality: uint8 T×H×W×3}
+    # [scale, qp] pairs: each training video is also coded as the codec's sketch at each (`training.sketch_cache`,
+    # needs data.cache); a clip then comes with one of them (drawn) for a `sketch_share` of the samples, passed to
+    # the conditions hook as `sketch=` (uint8 T×H×W×3, upsampled) and `scale=`
+    sketches: list[tuple[float, int]] = field(default_factory=list)
+    sketch_share: float = 0.5
 
 
 @dataclass
@@ -83,6 +88,10 @@ class TrainConfig:
         for key, value in positive.items():
             if value <= 0:
                 raise InputError(f"{key} must be positive, got {value}")
+        if d.sketches and (not d.cache or not d.conditions):
+            raise InputError("data.sketches needs data.cache: true and a data.conditions hook that takes them")
+        if not 0 <= d.sketch_share <= 1:
+            raise InputError(f"data.sketch_share must be in [0, 1], got {d.sketch_share}")
         if d.val_clips < 0 or d.num_workers < 0 or self.optim.warmup_steps < 0:
             raise InputError("data.val_clips, data.num_workers and optim.warmup_steps must be >= 0")
 

@@ -107,20 +107,33 @@ def load_conditions_fn(spec: str | None) -> Callable | None:
         raise InputError(f"data.conditions: cannot load {spec!r}: {exc}") from None
 
 
+def _condition_tensor(value: np.ndarray) -> torch.Tensor:
+    """Image sequences (uint8 T×H×W×C) as video tensors; anything else (e.g. a per-clip vector) as it is."""
+    return _to_tensor(value) if value.ndim == 4 else torch.from_numpy(np.asarray(value, np.float32))
+
+
 class _ClipSource(Dataset):
-    def __init__(self, config: DataConfig) -> None:
+    def __init__(self, config: DataConfig, sketches: dict[Path, list[Path]] | None = None) -> None:
         self.config = config
         self.videos = _OpenVideos(config.resize)
+        self.sketches = sketches or {}  # cached source -> its coded sketch variants (config.sketches order)
         self._conditions_spec = config.conditions
         self._conditions_fn = None
 
-    def _sample(self, frames: np.ndarray) -> dict:
+    def _sample(self, frames: np.ndarray, sketch: np.ndarray | None = None, scale: float | None = None) -> dict:
         sample = {"video": _to_tensor(frames)}
         if self._conditions_spec:
             if self._conditions_fn is None:
                 self._conditions_fn = load_conditions_fn(self._conditions_spec)
-            sample["conditions"] = {k: _to_tensor(v) for k, v in self._conditions_fn(frames).items()}
+            extra = {} if sketch is None else {"sketch": np.ascontiguousarray(sketch), "scale": scale}
+            sample["conditions"] = {k: _condition_tensor(v) for k, v in self._conditions_fn(frames, **extra).items()}
         return sample
+
+    def _sketch(self, path: Path, variant: int | None, index) -> tuple[np.ndarray | None, float | None]:
+        """The same frames and crop (`index`) of sketch `variant` of `path` (None: no sketch)."""
+        if variant is None:
+            return None, None
+        return self.videos.get(self.sketches[path][variant])[index], float(self.config.sketches[variant][0])
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_conditions_fn": None}
@@ -129,8 +142,9 @@ class _ClipSource(Dataset):
 class ClipDataset(_ClipSource):
     """Random training clips, addressed by ``(epoch, index)`` keys (see the module docstring)."""
 
-    def __init__(self, ranges: list[FrameRange], config: DataConfig, seed: int) -> None:
-        super().__init__(config)
+    def __init__(self, ranges: list[FrameRange], config: DataConfig, seed: int,
+                 sketches: dict[Path, list[Path]] | None = None) -> None:
+        super().__init__(config, sketches)
         self.ranges = ranges
         self.seed = seed
         # Longer videos get proportionally more samples per epoch (at least one each).
@@ -154,20 +168,30 @@ class ClipDataset(_ClipSource):
         corner = _crop_box(video.shape[1:3], self.config.crop, rng)
         return frange, start, stride, corner
 
+    def sketch_variant(self, epoch: int, index: int) -> int | None:
+        """Which coded sketch sample `(epoch, index)` comes with (None: none); its own seed stream, so adding
+        sketches leaves every clip plan as it was."""
+        if not self.sketches:
+            return None
+        rng = np.random.default_rng([self.seed, epoch, index, 1])
+        return int(rng.integers(len(self.config.sketches))) if rng.random() < self.config.sketch_share else None
+
     def __getitem__(self, key: tuple[int, int]) -> dict:
         epoch, index = key
         frange, start, stride, (y, x) = self.clip_plan(epoch, index)
         ch, cw = self.config.crop
-        video = self.videos.get(frange.path)
-        frames = video[start : start + (self.config.clip_frames - 1) * stride + 1 : stride, y : y + ch, x : x + cw]
-        return self._sample(frames)
+        where = (slice(start, start + (self.config.clip_frames - 1) * stride + 1, stride), slice(y, y + ch),
+                 slice(x, x + cw))
+        frames = self.videos.get(frange.path)[where]
+        return self._sample(frames, *self._sketch(frange.path, self.sketch_variant(epoch, index), where))
 
 
 class ValidationClips(_ClipSource):
     """Fixed held-out clips: stride 1, centre crop, starts spread evenly over the validation ranges."""
 
-    def __init__(self, ranges: list[FrameRange], config: DataConfig) -> None:
-        super().__init__(config)
+    def __init__(self, ranges: list[FrameRange], config: DataConfig,
+                 sketches: dict[Path, list[Path]] | None = None) -> None:
+        super().__init__(config, sketches)
         n = config.clip_frames
         usable = [r for r in ranges if r.length >= n]
         self.clips: list[tuple[Path, int]] = []
@@ -187,7 +211,10 @@ class ValidationClips(_ClipSource):
         video = self.videos.get(path)
         y, x = _crop_box(video.shape[1:3], self.config.crop, None)
         ch, cw = self.config.crop
-        return self._sample(video[start : start + self.config.clip_frames, y : y + ch, x : x + cw])
+        where = (slice(start, start + self.config.clip_frames), slice(y, y + ch), slice(x, x + cw))
+        # with sketches, every other clip comes with one (variants in turn): validation covers both predictions
+        variant = (i // 2) % len(self.config.sketches) if self.sketches and i % 2 else None
+        return self._sample(video[where], *self._sketch(path, variant, where))
 
 
 class ResumableBatchSampler:

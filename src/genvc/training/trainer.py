@@ -25,6 +25,7 @@ from genvc.training.frame_cache import build_frame_cache, find_videos
 from genvc.training.metrics import MetricsLog
 from genvc.training.model_io import (WEIGHTS_NAME, LossModule, build_model, export_model, load_checkpoint_weights,
                                      save_checkpoint_weights, select_trainable)
+from genvc.training.sketch_cache import build_sketch_cache
 
 PLOT_INTERVAL_S = 60
 
@@ -185,11 +186,17 @@ class Trainer:
             sources = build_frame_cache(videos, data.resize, self.config.cache_dir)
         else:
             sources = videos
+        sketches = None
+        if data.sketches:  # coded once per node, like the frame cache
+            if acc.is_local_main_process:
+                build_sketch_cache(sources, data.sketches)
+            acc.wait_for_everyone()
+            sketches = build_sketch_cache(sources, data.sketches)
         names = [str(v.relative_to(data.folder)) for v in videos]
         train, val = split_ranges(sources, names, data)
-        train_set = ClipDataset(train, data, self.config.schedule.seed)
+        train_set = ClipDataset(train, data, self.config.schedule.seed, sketches)
         train_set[(0, 0)]  # fail now (crop too large, bad conditions hook), not in a worker
-        return train_set, ValidationClips(val, data)
+        return train_set, ValidationClips(val, data, sketches)
 
     def _loader(self) -> torch.utils.data.DataLoader:
         acc, s = self.accelerator, self.config.schedule

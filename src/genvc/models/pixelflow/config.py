@@ -14,6 +14,9 @@ from genvc.models.config import EntropyConfig, _build
 #: `genvc.methods.interp.receiver_inputs`): the motion-compensated prediction, both keyframes warped to each frame,
 #: and the forward/backward consistency (occlusion) map.
 RECEIVER_INPUTS = ("prediction", "anchor_first", "anchor_last", "occlusion")
+#: optional receiver input (B×2): where P comes from, [is the upsampled sketch, 1/sketch scale]; absent = keyframe
+#: interpolation ([0, 1]). See `genvc.methods.receiver`.
+SOURCE_KEY = "source"
 #: explicit Multi-C conditions the generator can take, each rendered to an image sequence
 MODALITIES = ("segmentation", "pose", "flow")
 
@@ -30,6 +33,7 @@ class PixelFlowConfig:
     - prior: `"conditional"` predicts h's Gaussian from what the receiver has (P), `"standard"` is factorised.
     - objective: `"rate"` = flow MSE + `recon_weight`·MSE(z, x) + `rate_weight`·bits per pixel of the quantised h
       (default); `"kl"` = the paper's flow MSE + `beta`·KL(q‖p) with a Gaussian posterior (+ the same MSE(z, x)).
+      Both add `sample_weight`·MSE of the `sampling_steps`-step Euler sampler's output: train as used.
     """
 
     name: str = "genvc-pixelflow"
@@ -39,7 +43,7 @@ class PixelFlowConfig:
     compressor_width: int = 48
     h_channels: int = 8
     h_strides: tuple[tuple[int, int, int], ...] = ((1, 2, 2), (2, 2, 2), (2, 2, 2))
-    sampling_steps: int = 4
+    sampling_steps: int = 2
     path: str = "reformed"
     prior: str = "conditional"
     objective: str = "rate"
@@ -48,6 +52,10 @@ class PixelFlowConfig:
     #: weight of MSE(z, x) for clips with h: the reformed flow's source itself should be close to x (the paper's
     #: equivalence of its objective to MSE(z, x)); a direct signal for the compressor early in training
     recon_weight: float = 1.0
+    #: weight of MSE(decoded, x), the few-step sampler unrolled with gradients. Flow matching alone trains the
+    #: velocity on straight-path points the few-step sampler never visits: measured on the held-out sports2d
+    #: (13-frame 128² clips, the 1,023-step run without it), 4 Euler steps took P from 25.4 to 21.8 dB PSNR
+    sample_weight: float = 1.0
     #: training draws the quantisation step of h log-uniformly from this range; the encoder picks one per clip
     #: (a rate knob with one model)
     step_range: tuple[float, float] = (0.5, 4.0)

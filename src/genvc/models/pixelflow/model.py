@@ -26,7 +26,7 @@ from torch import nn
 
 from genvc.errors import ModelError
 from genvc.models.entropy import GaussianEntropyModel
-from genvc.models.pixelflow.config import RECEIVER_INPUTS, PixelFlowConfig
+from genvc.models.pixelflow.config import RECEIVER_INPUTS, SOURCE_KEY, PixelFlowConfig
 from genvc.models.pixelflow.networks import Compressor, VelocityNet
 from genvc.models.pretrained import PretrainedMixin
 from genvc.models.prior import gaussian_kl
@@ -52,6 +52,9 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         # is added to the projected features
         self.modality_roles = nn.Parameter(torch.zeros(len(config.modalities), 2, c))
         self.h_roles = nn.Parameter(torch.zeros(2, config.width))
+        # where P comes from (keyframe interpolation or the sketch, and at what scale): the sketch's P is already
+        # close, its errors are blur and coding noise rather than misplaced motion
+        self.source_embed = nn.Linear(2, config.width)
 
     # -- latent ------------------------------------------------------------------------------------------------------
     def to_latent(self, video: torch.Tensor) -> torch.Tensor:
@@ -97,6 +100,10 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         if self.config.path == "noise":
             parts.append(source)
         projected = self.velocity.encode_features(torch.cat(parts, dim=1))
+        source = receiver.get(SOURCE_KEY)
+        if source is None:  # keyframe interpolation: not the sketch, full-size keyframes
+            source = context.new_tensor([0.0, 1.0]).expand(batch, 2)
+        projected = projected + self.source_embed(source.to(projected.dtype))[:, :, None, None, None]
         return projected + self.h_roles[(~h_sent).long()][:, :, None, None, None]
 
     # -- the flow ------------------------------------------------------------------------------------------------
@@ -145,13 +152,14 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         tv = t.view(-1, 1, 1, 1, 1)
         x_t = (1 - tv) * x + tv * source
         flow = F.mse_loss(self.velocity(x_t, t, features), source - x)
+        sample = F.mse_loss(self.generate(source, features), x) if cfg.sample_weight else flow.new_zeros(())
         pixels = video.shape[2] * video.shape[3] * video.shape[4]
         sent = h_sent.float()
         per_clip = lambda v: (v * sent).sum() / sent.sum().clamp_min(1)  # noqa: E731  (mean over clips with h)
         weight = cfg.rate_weight / pixels if cfg.objective == "rate" else cfg.beta / h.numel() * b
         z_mse = (z - x).pow(2).flatten(1).mean(1)
-        loss = flow + cfg.recon_weight * per_clip(z_mse) + weight * per_clip(side)
-        return {"loss": loss, "flow_mse": flow.detach(), "bpp_h": (per_clip(bits) / pixels).detach(),
+        loss = flow + cfg.sample_weight * sample + cfg.recon_weight * per_clip(z_mse) + weight * per_clip(side)
+        return {"loss": loss, "flow_mse": flow.detach(), "sample_mse": sample.detach(), "bpp_h": (per_clip(bits) / pixels).detach(),
                 "z_mse": per_clip(z_mse).detach()}
 
     @torch.no_grad()
