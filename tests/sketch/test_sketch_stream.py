@@ -71,15 +71,15 @@ def test_leftover_bytes_go_to_chroma_without_touching_luma_settings(video):
 def test_a_crashed_encode_is_retried_single_threaded(video, monkeypatch):
     import genvc.sketch.stream as stream
 
-    calls, real = [], stream.run_ffmpeg
+    calls, real = [], stream.run
 
     def flaky(args, stdin, what):
         calls.append(args)
         if len(calls) == 1:
-            raise FormatError("ffmpeg failed during sketch encoding: exit status -11")
+            raise InputError("ffmpeg failed during sketch encoding: exit status -11")
         return real(args, stdin, what)
 
-    monkeypatch.setattr(stream, "run_ffmpeg", flaky)
+    monkeypatch.setattr(stream, "run", flaky)
     data = stream._encode(stream.downsample(video.frames, 2), 40, 25.0)
     assert data and len(calls) == 2
     assert calls[1][-5:-3] == ["-threads", "1"] and "-threads" not in calls[0]

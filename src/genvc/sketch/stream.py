@@ -13,7 +13,7 @@ import numpy as np
 
 from genvc.errors import FormatError, InputError
 from genvc.intra import elementary
-from genvc.intra.ffmpeg_codecs import decode_to_rgb, raw_rgb_input, run_ffmpeg
+from genvc.ffmpeg import decode_to_rgb, raw_rgb_input, run
 
 #: candidate downscale factors, finest first. Full size is always the first candidate: at scale 1 without the
 #: refiner the sketch is a plain vvenc `medium` stream, so the encoder never does worse than vvenc at that preset by
@@ -106,9 +106,9 @@ def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma
             "-vvenc-params", f"CbQpOffset={chroma_offset}:CrQpOffset={chroma_offset}",
             "-f", "vvc", "pipe:1"]
     try:
-        annexb = run_ffmpeg(args, small.tobytes(), "sketch encoding")
-    except FormatError:  # vvenc's worker threads crashed once in ~500 bench encodes: retry single-threaded
-        annexb = run_ffmpeg(args[:-3] + ["-threads", "1"] + args[-3:], small.tobytes(), "sketch encoding")
+        annexb = run(args, small.tobytes(), "sketch encoding")
+    except InputError:  # vvenc's worker threads crashed once in ~500 bench encodes: retry single-threaded
+        annexb = run(args[:-3] + ["-threads", "1"] + args[-3:], small.tobytes(), "sketch encoding")
     return elementary.strip_vvc(annexb)
 
 
