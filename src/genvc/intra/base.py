@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from genvc.errors import FormatError, InputError
+from genvc.ratesearch import first_true
 
 # Keyframes are padded to a multiple of this (AV1/VVC want whole 8×8 blocks) and cropped after decoding.
 BLOCK = 8
@@ -71,7 +72,7 @@ def decode_keyframe(codec: "IntraCodec", data: bytes, width: int, height: int, s
 
 def encode_to_budget(codec: IntraCodec, image: np.ndarray, max_bytes: int | None,
                      max_scale_log2: int = 2) -> EncodedImage:
-    """The best quality that fits `max_bytes` (binary search over the codec's quality range).
+    """The best quality that fits `max_bytes` (bisection over the codec's quality range, `first_true`).
 
     When even the lowest quality at full size does not fit, the keyframe is coded at 1/2 then 1/4 size
     (upsampled at the decoder): at these budgets a smaller, cleaner picture beats a blocky full-size one.
@@ -85,19 +86,18 @@ def encode_to_budget(codec: IntraCodec, image: np.ndarray, max_bytes: int | None
     smallest = None
     for scale_log2 in range(max_scale_log2 + 1):
         prepared = prepare(image, scale_log2)
-        qs = codec.qualities
-        lo, hi, best = 0, len(qs) - 1, None
-        while lo <= hi:
-            mid = (lo + hi) // 2
-            data = codec.encode(prepared, qs[mid])
-            if len(data) <= max_bytes:
-                best, hi = EncodedImage(data, codec.codec_id, scale_log2, qs[mid]), mid - 1
-            else:
-                lo = mid + 1
-                if smallest is None or len(data) < len(smallest.data):
-                    smallest = EncodedImage(data, codec.codec_id, scale_log2, qs[mid])
-        if best is not None:
-            return best
+        qs, coded = codec.qualities, {}
+
+        def fits(index: int) -> bool:  # qualities are best first: a larger index gives fewer bytes
+            coded[index] = EncodedImage(codec.encode(prepared, qs[index]), codec.codec_id, scale_log2, qs[index])
+            return len(coded[index].data) <= max_bytes
+
+        best = first_true(len(qs), fits)
+        if best < len(qs):
+            return coded[best]
+        tried = min(coded.values(), key=lambda e: len(e.data))
+        if smallest is None or len(tried.data) < len(smallest.data):
+            smallest = tried
     return smallest
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from genvc.errors import FormatError, InputError
 from genvc.intra import elementary
+from genvc.ratesearch import first_true
 from genvc.ffmpeg import decode_to_rgb, raw_rgb_input, run
 
 #: candidate downscale factors, finest first. Full size is always the first candidate: at scale 1 without the
@@ -117,7 +118,11 @@ def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[
     even that overshoots.
     Starts at `guess` and aims each next QP at the budget along the size's slope in log(bytes) (measured from the
     two nearest QPs tried, QP_PER_HALVING before that), bisecting every other step once bracketed: 2-4 encodes
-    when the guess is near (each scale's search starts from the previous scale's answer)."""
+    when the guess is near (each scale's search starts from the previous scale's answer).
+
+    Not `genvc.ratesearch.search_quality`, the bench's search of the same shape: that one first encodes the worst
+    QP (the floor, needed for its `reached` flag and shared across the targets of one clip), which here would cost
+    one more encode at every scale of the ladder; this one starts at the guess and searches both ways."""
     streams: dict[int, bytes] = {}
 
     def size(qp: int) -> int:
@@ -333,13 +338,10 @@ def _fill(frames: np.ndarray, code: SketchCode, budget: int, fps: float, finest:
     current = coded_size(code.scale)
     steps = sorted((v for k, v in by_size.items() if k != current or code.scale == 1), reverse=True)
     # steps run from fewest to most bytes: find the last that fits
-    lo, hi, best = 0, len(steps) - 1, -1
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        if len(_encode(downsample(frames, steps[mid]), qp, fps, SEARCH_PRESET)) <= budget:
-            best, lo = mid, mid + 1
-        else:
-            hi = mid - 1
+    def overshoots(index: int) -> bool:
+        return len(_encode(downsample(frames, steps[index]), qp, fps, SEARCH_PRESET)) > budget
+
+    best = first_true(len(steps), overshoots) - 1
     for index in range(best, max(-1, best - 2), -1):  # two final encodes at most: the fill is worth a few %
         data = _encode(downsample(frames, steps[index]), qp, fps, PRESET)
         if len(data) <= budget:
