@@ -122,11 +122,11 @@ class FakeModelMethod(ClipMethod):
 
 @contextlib.contextmanager
 def fake_model_registered():
-    methods_base.register_method("fake-model", FakeModelMethod.method_id, f"{__name__}:FakeModelMethod")
+    methods_base.METHODS.add("fake-model", f"{__name__}:FakeModelMethod", id=FakeModelMethod.method_id)
     try:
         yield
     finally:
-        methods_base._REGISTRY.pop("fake-model", None)
+        methods_base.METHODS.remove("fake-model")
 
 
 def other_model_stream(d: Path) -> list[str]:

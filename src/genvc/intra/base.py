@@ -10,6 +10,7 @@ import numpy as np
 
 from genvc.errors import FormatError, InputError
 from genvc.ratesearch import first_true
+from genvc.utils.registry import LazyRegistry
 
 # Keyframes are padded to a multiple of this (AV1/VVC want whole 8×8 blocks) and cropped after decoding.
 BLOCK = 8
@@ -25,7 +26,7 @@ class EncodedImage:
 
 class IntraCodec(abc.ABC):
     name: str
-    codec_id: int
+    codec_id: int  # set by `get_codec` from the registry (`CODECS`), where each id is declared
     #: quality parameters, best first: a larger index gives fewer bytes (monotone for the budget search).
     qualities: range
 
@@ -101,29 +102,23 @@ def encode_to_budget(codec: IntraCodec, image: np.ndarray, max_bytes: int | None
     return smallest
 
 
-_CODECS: dict[str, str] = {
-    "av1": "genvc.intra.ffmpeg_codecs:AV1Intra",
-    "vvc": "genvc.intra.ffmpeg_codecs:VVCIntra",
-    "avif": "genvc.intra.avif:AVIFCodec",
-}
+#: the keyframe codecs, each under its name and the one-byte id written into keyframe units (declared only here)
+CODECS = LazyRegistry("intra codec", id_attribute="codec_id")
+CODECS.add("av1", "genvc.intra.ffmpeg_codecs:AV1Intra", id=1)
+CODECS.add("vvc", "genvc.intra.ffmpeg_codecs:VVCIntra", id=2)
+CODECS.add("avif", "genvc.intra.avif:AVIFCodec", id=3)
 
 
 def codec_names() -> list[str]:
-    return list(_CODECS)
+    return CODECS.names()
 
 
 def get_codec(name: str) -> IntraCodec:
-    import importlib
-
-    if name not in _CODECS:
-        raise InputError(f"unknown intra codec {name!r}; choose one of: {', '.join(_CODECS)}")
-    module, cls = _CODECS[name].split(":")
-    return getattr(importlib.import_module(module), cls)()
+    return CODECS.build(name)
 
 
 def codec_by_id(codec_id: int) -> IntraCodec:
-    for name in _CODECS:
-        codec = get_codec(name)
-        if codec.codec_id == codec_id:
-            return codec
-    raise FormatError(f"unknown keyframe codec id {codec_id}")
+    name = CODECS.name_for_id(codec_id)
+    if name is None:
+        raise FormatError(f"unknown keyframe codec id {codec_id}")
+    return get_codec(name)

@@ -13,7 +13,6 @@ from genvc.intra.base import IntraCodec
 
 class AV1Intra(IntraCodec):
     name = "av1"
-    codec_id = 1
     qualities = range(0, 64)  # libaom crf
 
     def encode(self, image: np.ndarray, quality: int) -> bytes:
@@ -29,7 +28,6 @@ class AV1Intra(IntraCodec):
 
 class VVCIntra(IntraCodec):
     name = "vvc"
-    codec_id = 2
     qualities = range(0, 64)  # vvenc QP
 
     def encode(self, image: np.ndarray, quality: int) -> bytes:

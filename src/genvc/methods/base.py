@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import abc
-import importlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from genvc.errors import InputError, ModelError
+from genvc.errors import ModelError
+from genvc.utils.registry import LazyRegistry
 
 
 @dataclass
@@ -41,7 +41,7 @@ class ClipMethod(abc.ABC):
     """
 
     name: str
-    method_id: int
+    method_id: int  # set by `get_method` from the registry (`genvc.methods`), where each id is declared
     #: model id and weights hash written into the stream header; methods without weights use "none".
     model_id: str = "none"
 
@@ -77,29 +77,18 @@ class ClipMethod(abc.ABC):
         raise NotImplementedError(f"method {self.name!r} codes its clips one by one (see encode)")
 
 
-# name -> (method id, "module:Class"); imported lazily so `genvc info` never loads torch models.
-_REGISTRY: dict[str, tuple[int, str]] = {
-    "interp": (1, "genvc.methods.interp:MotionInterpolation"),
-}
-
-
-def register_method(name: str, method_id: int, target: str) -> None:
-    if any(mid == method_id for n, (mid, _) in _REGISTRY.items() if n != name):
-        raise ValueError(f"method id {method_id} is taken")
-    _REGISTRY[name] = (method_id, target)
+#: name -> (the one-byte id written into clip units, "module:Class or factory"); filled in `genvc.methods`, imported
+#: lazily so `genvc info` never loads torch models
+METHODS = LazyRegistry("method", id_attribute="method_id")
 
 
 def method_names() -> list[str]:
-    return list(_REGISTRY)
+    return METHODS.names()
 
 
 def method_name_for_id(method_id: int) -> str | None:
-    return next((n for n, (mid, _) in _REGISTRY.items() if mid == method_id), None)
+    return METHODS.name_for_id(method_id)
 
 
 def get_method(name: str, **kwargs) -> ClipMethod:
-    if name not in _REGISTRY:
-        raise InputError(f"unknown method {name!r}; choose one of: {', '.join(_REGISTRY)}")
-    module_name, class_name = _REGISTRY[name][1].split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(**kwargs)
+    return METHODS.build(name, **kwargs)

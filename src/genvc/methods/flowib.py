@@ -174,14 +174,12 @@ class FlowIBMethod(GenerativeClipMethod):
     """FLOW-IB: keyframes + the learned code h."""
 
     name = "flowib"
-    method_id = 2
 
 
 class MultiCMethod(GenerativeClipMethod):
     """Multi-C: keyframes + explicit conditions (segmentation, pose, flow) rendered and VAE-encoded; no h."""
 
     name = "multic"
-    method_id = 3
     uses_h = False
     uses_conditions = True
 
@@ -190,5 +188,4 @@ class HybridMethod(GenerativeClipMethod):
     """Both: h and the explicit conditions in one clip unit."""
 
     name = "hybrid"
-    method_id = 4
     uses_conditions = True
