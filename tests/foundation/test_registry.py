@@ -29,3 +29,15 @@ def test_method_and_codec_ids_come_from_their_registries():
         codec_by_id(9)
     assert get_method("interp").method_id == 1 and method_name_for_id(5) == "sketch"
 
+
+
+@pytest.mark.parametrize("bad, word", [({"lvl": 1}, "lvl"), ({"level": 5}, "level"), ({"tune": "ssim"}, "tune"),
+                                       ({"side_fraction": 1.5}, "side_fraction"), ({"generator": "yes"}, "generator")])
+def test_method_options_are_typed_and_checked_when_the_encode_is_set_up(bad, word):
+    from genvc.codec import EncodeConfig
+    from genvc.methods.base import MethodOptions
+
+    with pytest.raises(InputError, match=word):
+        EncodeConfig(method="interp", method_options=bad)
+    options = EncodeConfig(method_options={"level": 1, "text": "a cat"}).method_options
+    assert options == MethodOptions(level=1, text="a cat") and options.get("side_bytes", 7) == 7

@@ -115,9 +115,9 @@ class GenerativeClipMethod(ClipMethod):
             from genvc import conditions
 
             options = ctx.options
-            payload = conditions.extract_conditions(frames, options.get("level", 2), options.get("text"),
+            payload = conditions.extract_conditions(frames, options.level, options.text,
                                                     modalities=list(self.model.config.modalities))
-            sections.update(conditions.encode_conditions(payload, options.get("condition_coding", "entropy")))
+            sections.update(conditions.encode_conditions(payload, options.condition_coding))
         sections[Section.CONFIG] = _CONFIG.pack(_VERSION, flags, self.steps, 0, *latent_shape)
         return sections
 
