@@ -21,7 +21,7 @@ from genvc.ffmpeg import decode_to_rgb, raw_rgb_input, run
 #: more than its own judging error. Which one is used is measured per clip (`encode_sketch`), not looked up.
 LADDER: tuple[float, ...] = (1, 1.5, 2, 3, 4, 6, 8)
 #: the search stops trying coarser scales once this many in a row score below the best so far (quality over
-#: scale rose then fell once on every clip × rate we measured: bikes, carphone, cuts, synth-*; see bench/README.md)
+#: scale rose then fell once on every clip × rate we measured: bikes, carphone, cuts, synth-*; see tools/README.md)
 PATIENCE = 2
 #: a coarser winner that beats full size by less than this (VMAF points; with tune psnr, this many % of MSE) is
 #: checked against full size again after both have filled the budget (the fill moves each by up to a QP step)
@@ -243,7 +243,7 @@ def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
             floors.append(floor)
             continue
         # judged on the final preset's stream: the fast one's quality ranks scales differently at low rates
-        # (bench/scale_search_check.py: synth-static at 0.0046 bpp, fast picks 1/3, final 1/1.5, 6.1 VMAF apart)
+        # (tools/scale_search_check.py: synth-static at 0.0046 bpp, fast picks 1/3, final 1/1.5, 6.1 VMAF apart)
         final = _final(small, budget, fps, qp)
         if final is None:
             continue

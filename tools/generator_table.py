@@ -1,6 +1,6 @@
 """The generator's RD table: genvc's generative methods against the zero-bit `interp` at the same bpp.
 
-    python bench/generator_table.py --videos carphone bikes --bpp 0.005 0.01 0.02 --frames 45 -o out.md
+    python tools/generator_table.py --videos carphone bikes --bpp 0.005 0.01 0.02 --frames 45 -o out.md
 
 Each point is a real encode to bytes on disk and a decode (`genvc.bench.genvc_adapter.run_genvc`): the rate is
 the file's size. `flowib` runs with the embedded generator and decides its h share by measurement; `flowib@0`

@@ -1,7 +1,7 @@
 """The refiner's part: decode the sketch streams of a bench run with the refiner off and on, and print VMAF and
 PSNR-Y of both next to what the decoder (following the encoder's per-clip choice) gives.
 
-    PYTHONPATH=src python bench/refiner_ablation.py bench_out/ --videos bikes bigbuckbunny --bpp 0.001 0.002 0.005
+    PYTHONPATH=src python tools/refiner_ablation.py bench_out/ --videos bikes bigbuckbunny --bpp 0.001 0.002 0.005
 """
 
 from __future__ import annotations
