@@ -12,13 +12,13 @@ import glob
 from genvc.bitstream import Section, read_stream
 from genvc.bitstream.format import needs_clip_unit
 from genvc.codec import decode
+from genvc.inter import decode_sketch
+from genvc.inter.sketch import SCALE_UNIT
 from genvc.io import read_video
 from genvc.metrics.psnr import psnr_yuv
 from genvc.metrics.vmaf import vmaf
 from genvc.models.refiner import SketchRefiner
 from genvc.samples import sample_path
-from genvc.sketch import decode_sketch
-from genvc.sketch.stream import SCALE_UNIT
 
 
 def main() -> None:

@@ -15,9 +15,9 @@ import argparse
 import json
 
 from genvc.bench.runner import load_video, resolve_video
-from genvc.metrics.vmaf import vmaf
-from genvc.sketch.stream import (LADDER, PATIENCE, _final, _search_qp, decode_sketch, downsample, plain_judge,
+from genvc.inter.sketch import (LADDER, PATIENCE, _final, _search_qp, decode_sketch, downsample, plain_judge,
                                  sample_frames)
+from genvc.metrics.vmaf import vmaf
 
 
 def check(name: str, frames: int, bpp: float) -> dict:

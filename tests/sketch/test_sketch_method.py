@@ -4,8 +4,8 @@ import torch
 
 from genvc.codec import EncodeConfig, decode, encode
 from genvc.errors import FormatError, ModelError
-from genvc.metrics import psnr_rgb
 from genvc.methods import ClipContext, get_method
+from genvc.metrics import psnr_rgb
 from genvc.models.refiner import RefinerConfig, SketchRefiner
 
 
@@ -100,7 +100,7 @@ def test_a_derived_keyframe_no_clip_can_supply_is_refused(square_video):
 
 
 def test_a_refiner_that_hurts_is_switched_off_by_the_encoder(video, tmp_path):
-    from genvc.sketch import decode_sketch
+    from genvc.inter import decode_sketch
 
     torch.manual_seed(0)
     harmful = SketchRefiner(RefinerConfig(channels=8, blocks=1))

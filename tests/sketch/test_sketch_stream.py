@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from genvc.errors import FormatError, InputError
+from genvc.inter import decode_sketch, encode_sketch
 from genvc.metrics import psnr_rgb
-from genvc.sketch import decode_sketch, encode_sketch
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_the_budget_is_filled_closely_between_qp_steps(video):
 
 
 def test_leftover_bytes_go_to_chroma_without_touching_luma_settings(video):
-    from genvc.sketch.stream import fill_chroma
+    from genvc.inter.sketch import fill_chroma
 
     code = encode_sketch(video.frames, 1500, 25.0, scale=1)
     budget = int(len(code.data) * 1.1)
@@ -69,7 +69,7 @@ def test_leftover_bytes_go_to_chroma_without_touching_luma_settings(video):
 
 
 def test_a_crashed_encode_is_retried_single_threaded(video, monkeypatch):
-    import genvc.sketch.stream as stream
+    import genvc.inter.sketch as stream
 
     calls, real = [], stream.run
 

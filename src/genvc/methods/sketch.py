@@ -22,9 +22,9 @@ import numpy as np
 
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError
+from genvc.inter import LADDER, decode_sketch, encode_sketch, encode_sketch_at
+from genvc.inter.sketch import SCALE_UNIT, fill_chroma, sample_frames, score
 from genvc.methods.base import ClipContext, ClipMethod
-from genvc.sketch import LADDER, decode_sketch, encode_sketch, encode_sketch_at
-from genvc.sketch.stream import SCALE_UNIT, fill_chroma, sample_frames, score
 
 _CONFIG = struct.Struct("<BBBB")  # version, scale in sixteenths, flags, qp (informational)
 _VERSION = 1

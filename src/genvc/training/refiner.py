@@ -1,7 +1,7 @@
 """Train the sketch refiner: (upsampled decoded sketch crop, original crop) pairs, L1 loss, Adam + cosine.
 
 The pairs are made the way the decoder will see them: windows of frames are downscaled, coded with vvenc at a
-random scale and QP (`genvc.sketch`), decoded and upsampled. Sample videos are cut so that no evaluation frame
+random scale and QP (`genvc.inter`), decoded and upsampled. Sample videos are cut so that no evaluation frame
 is trained on (the bench uses the first 45–90 frames of bikes and bigbuckbunny, and the start of cuts).
 The run checkpoints atomically and resumes from its latest checkpoint; it ends with `save_pretrained`.
 """
@@ -19,8 +19,8 @@ import torch
 from tqdm import tqdm
 
 from genvc.errors import InputError
+from genvc.inter.sketch import decode_sketch, encode_sketch_at
 from genvc.models.refiner import RefinerConfig, SketchRefiner
-from genvc.sketch.stream import decode_sketch, encode_sketch_at
 from genvc.utils.atomic import atomic_path
 
 #: sample name -> frames used for training (python slice bounds); every evaluation frame lies outside them.
