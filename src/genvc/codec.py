@@ -28,6 +28,7 @@ from genvc.bitstream.format import (
     DERIVED_KEYFRAME, UnitType, clip_unit_bytes, clip_unit_overhead, derived_keyframes, keyframe_unit_bytes,
     max_clip_frames, needs_clip_unit, stream_overhead,
 )
+from genvc.clipplan import plan_clips
 from genvc.errors import FormatError, InputError
 from genvc.intra import codec_by_id, encode_to_budget, get_codec
 from genvc.intra.base import decode_keyframe
@@ -36,7 +37,6 @@ from genvc.io.source import FileSource, FrameSource, MemorySource, counted
 from genvc.io.video import check_size
 from genvc.methods.base import ClipContext, ClipMethod, MethodOptions, get_method, method_name_for_id
 from genvc.parallel import make_pool
-from genvc.segment import plan_clips
 from genvc.utils.atomic import atomic_path, check_writable
 from genvc.utils.memory import bound_heap
 
@@ -105,7 +105,7 @@ def _scan(source: FrameSource, config: EncodeConfig) -> tuple[int, np.ndarray | 
     count = 0
     with tqdm(desc="scan", unit="frame", disable=not config.progress) as bar:
         if config.shot_detection:
-            from genvc.segment.shots import thumbnail
+            from genvc.clipplan.shots import thumbnail
 
             for frame in source.frames():
                 thumbs.append(thumbnail(frame))
@@ -116,7 +116,7 @@ def _scan(source: FrameSource, config: EncodeConfig) -> tuple[int, np.ndarray | 
                 count += 1
                 bar.update()
         if count and config.shot_detection:
-            from genvc.segment.shots import thumbnail_shot_probabilities
+            from genvc.clipplan.shots import thumbnail_shot_probabilities
 
             bar.set_postfix_str("shot detection (TransNetV2)")
             return count, thumbnail_shot_probabilities(np.stack(thumbs))
