@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import importlib.util
 import sys
 
 from genvc import __version__
 from genvc.errors import GenvcError
+from genvc.utils.registry import LazyRegistry
 
-COMMANDS = ["encode", "decode", "info", "demo", "conditions", "train", "bench"]
+#: each subcommand's `register(subparsers)`, imported when the parser is built
+COMMANDS = LazyRegistry("command")
+for _name in ("encode", "decode", "info", "demo", "conditions", "train", "bench"):
+    COMMANDS.add(_name, f"genvc.commands.{_name.replace('-', '_')}:register")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,10 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"genvc {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        module_name = f"genvc.commands.{name.replace('-', '_')}"
-        if importlib.util.find_spec(module_name) is not None:
-            importlib.import_module(module_name).register(subparsers)
+    for name in COMMANDS.names():
+        if importlib.util.find_spec(COMMANDS.module_of(name)) is not None:
+            COMMANDS.load(name)(subparsers)
     for sub in subparsers.choices.values():  # every --help shows the defaults
         raw = issubclass(sub.formatter_class, argparse.RawDescriptionHelpFormatter)
         sub.formatter_class = RawDefaultsHelpFormatter if raw else DefaultsHelpFormatter

@@ -28,15 +28,15 @@ from genvc.bitstream.format import (
     DERIVED_KEYFRAME, UnitType, clip_unit_bytes, clip_unit_overhead, derived_keyframes, keyframe_unit_bytes,
     max_clip_frames, needs_clip_unit, stream_overhead,
 )
+from genvc.clipplan import plan_clips
 from genvc.errors import FormatError, InputError
 from genvc.intra import codec_by_id, encode_to_budget, get_codec
 from genvc.intra.base import decode_keyframe
 from genvc.io import Video, write_video
 from genvc.io.source import FileSource, FrameSource, MemorySource, counted
 from genvc.io.video import check_size
-from genvc.methods.base import ClipContext, ClipMethod, get_method, method_name_for_id
+from genvc.methods.base import ClipContext, ClipMethod, MethodOptions, get_method, method_name_for_id
 from genvc.parallel import make_pool
-from genvc.segment import plan_clips
 from genvc.utils.atomic import atomic_path, check_writable
 from genvc.utils.memory import bound_heap
 
@@ -53,10 +53,13 @@ class EncodeConfig:
     intra: str = "av1"
     shot_detection: bool = True
     model: str | None = None  # model folder for learned methods; None: the embedded default
-    method_options: dict = field(default_factory=dict)  # e.g. {"level": 2, "text": "..."} for multic
+    method_options: MethodOptions = field(default_factory=MethodOptions)  # a dict, e.g. {"level": 2}, is parsed
     progress: bool = False
     workers: int | None = 1  # local processes coding clips (1: this process; None: the cores memory allows)
     ray: str | None | bool = False  # False: local; None: a local Ray instance; "auto" / "HOST:PORT": a cluster
+
+    def __post_init__(self) -> None:
+        self.method_options = MethodOptions.parse(self.method_options)  # InputError on an unknown/invalid option
 
     def validate(self) -> None:
         if self.bpp is not None and self.keyframe_bytes is not None:
@@ -102,7 +105,7 @@ def _scan(source: FrameSource, config: EncodeConfig) -> tuple[int, np.ndarray | 
     count = 0
     with tqdm(desc="scan", unit="frame", disable=not config.progress) as bar:
         if config.shot_detection:
-            from genvc.segment.shots import thumbnail
+            from genvc.clipplan.shots import thumbnail
 
             for frame in source.frames():
                 thumbs.append(thumbnail(frame))
@@ -113,7 +116,7 @@ def _scan(source: FrameSource, config: EncodeConfig) -> tuple[int, np.ndarray | 
                 count += 1
                 bar.update()
         if count and config.shot_detection:
-            from genvc.segment.shots import thumbnail_shot_probabilities
+            from genvc.clipplan.shots import thumbnail_shot_probabilities
 
             bar.set_postfix_str("shot detection (TransNetV2)")
             return count, thumbnail_shot_probabilities(np.stack(thumbs))
@@ -289,8 +292,8 @@ class _Encoder:
         """Side bytes (h, conditions) are measured first against the original keyframes, so the keyframes get
         exactly what is left of the budget; the sections are then coded for real against the decoded keyframes."""
         plan, config = self.plan, self.config
-        hint = config.method_options.get("side_bytes")  # per-clip hint; None: the method's default
-        fraction = config.method_options.get("side_fraction")  # or this share of each clip's frames' share
+        hint = config.method_options.side_bytes  # per-clip hint; None: the method's default
+        fraction = config.method_options.side_fraction  # or this share of each clip's frames' share
 
         def side_bytes(index: int) -> int | None:
             if fraction is None or self.budget is None:
@@ -368,7 +371,7 @@ class _Encoder:
         self._flush()
 def _encode(source: FrameSource, out, config: EncodeConfig) -> StreamHeader:
     candidates = getattr(_method(config.method, config.model), "candidates", ())
-    if config.bpp is not None and candidates and "side_fraction" not in config.method_options:
+    if config.bpp is not None and candidates and config.method_options.side_fraction is None:
         return _encode_best_candidate(source, out, config, candidates)
     encoder = _Encoder(source, out, config)
     encoder.run()
@@ -384,7 +387,7 @@ def _encode_best_candidate(source: FrameSource, out, config: EncodeConfig,
     bytes, so the result is never worse than `interp` at the same target."""
     best = None
     for fraction, generator in candidates:
-        options = {**config.method_options, "side_fraction": fraction, "generator": generator}
+        options = replace(config.method_options, side_fraction=fraction, generator=generator)
         trial = replace(config, method_options=options)
         if fraction == 0 and not generator:
             trial = replace(config, method="interp")

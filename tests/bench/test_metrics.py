@@ -96,7 +96,7 @@ def test_ms_ssim_uses_fewer_scales_on_small_frames():
 
 
 def test_vmaf_orders_quality():
-    from genvc.bench.ffmpeg import has_libvmaf
+    from genvc.ffmpeg import has_libvmaf
     from genvc.metrics.vmaf import vmaf
 
     if not has_libvmaf():

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from genvc.bench.baselines import BASELINES, encode_frames
-from genvc.bench.ratesearch import search_quality
+from genvc.ratesearch import search_quality
 
 
 def exponential(q):
@@ -46,3 +46,13 @@ def test_x264_on_a_tiny_clip_meets_the_target():
     if result.q > baseline.q_min:
         assert size(result.q - 1) > target  # one step better quality would overshoot
     assert math.isclose(result.size, size(result.q))
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 64])
+def test_first_true_finds_the_boundary_in_log_steps(n):
+    from genvc.ratesearch import first_true
+
+    for boundary in range(n + 1):
+        seen = []
+        assert first_true(n, lambda i: seen.append(i) or i >= boundary) == boundary
+        assert len(seen) == len(set(seen)) <= math.ceil(math.log2(n + 1))

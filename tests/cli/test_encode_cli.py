@@ -93,13 +93,13 @@ def test_start_seeks(tmp_path, clip_file):
 def test_threads_sets_torch_opencv_and_ffmpeg(tmp_path, clip_file, monkeypatch):
     import cv2
 
-    from genvc.intra import ffmpeg_codecs
+    from genvc import ffmpeg
 
     before, cv_before = torch.get_num_threads(), cv2.getNumThreads()
-    monkeypatch.setattr(ffmpeg_codecs, "ENCODER_THREADS", None)
+    monkeypatch.setattr(ffmpeg, "ENCODER_THREADS", None)
     seen = []
-    real = ffmpeg_codecs.subprocess.run
-    monkeypatch.setattr(ffmpeg_codecs.subprocess, "run", lambda cmd, **kw: seen.append(cmd) or real(cmd, **kw))
+    real = ffmpeg.subprocess.run
+    monkeypatch.setattr(ffmpeg.subprocess, "run", lambda cmd, **kw: seen.append(cmd) or real(cmd, **kw))
     try:
         assert main(["encode", str(clip_file), "-o", str(tmp_path / "t.gvc"), "--threads", "1", "-q",
                      "--no-shot-detection"]) == 0

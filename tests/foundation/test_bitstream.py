@@ -9,8 +9,8 @@ from genvc.bitstream import (
     MAGIC, VERSION, ClipUnit, KeyframeUnit, Section, Stream, StreamHeader, read_stream, unit_sizes, write_stream,
 )
 from genvc.bitstream.varint import encode_varint
+from genvc.clipplan import plan_clips
 from genvc.errors import FormatError
-from genvc.segment import plan_clips
 
 
 def make_stream(num_frames=100, interval=45) -> Stream:

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from genvc.clipplan import Clip, ClipPlan, plan_clips, shot_probabilities
 from genvc.io import read_video
 from genvc.samples import sample_path
-from genvc.segment import Clip, ClipPlan, plan_clips, shot_probabilities
 
 
 def test_interval_only_shares_keyframes():

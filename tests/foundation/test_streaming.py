@@ -10,13 +10,13 @@ import torch
 
 from genvc.bitstream import KeyframeUnit, Stream, StreamHeader, read_stream, write_stream
 from genvc.bitstream.format import DERIVED_KEYFRAME, derived_keyframes, max_clip_frames
+from genvc.clipplan import Clip, ClipPlan
 from genvc.codec import EncodeConfig, _encode, decode, encode, encode_file
 from genvc.errors import FormatError, InputError, WorkerError
 from genvc.io import read_video, write_video
 from genvc.io.source import MemorySource
 from genvc.io.video import check_size
 from genvc.parallel import ProcessPool
-from genvc.segment import Clip, ClipPlan
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""bench/gpu_check.py on tiny stand-ins on CPU: the same code the H100/H200 run takes, in seconds."""
+"""tools/gpu_check.py on tiny stand-ins on CPU: the same code the H100/H200 run takes, in seconds."""
 
 import importlib.util
 import json
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "gpu_check.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "gpu_check.py"
 
 
 def _load():

@@ -5,7 +5,7 @@ import torch
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, ModelError
 from genvc.methods import ClipContext, get_method
-from genvc.methods.base import method_name_for_id
+from genvc.methods.base import MethodOptions, method_name_for_id
 from genvc.models import EntropyConfig, build_model
 
 
@@ -58,7 +58,7 @@ def test_multic_and_hybrid_use_the_conditions_api(make_config, name, has_h):
     model = build_model(make_config(modalities=("flow",))).eval()
     method = get_method(name, model=model, steps=2)
     frames, ctx = _clip(num_frames=9, height=64, width=80)
-    ctx.options = {"level": 3}  # flow on a 64-pixel grid: one arrow per frame pair at this size
+    ctx.options = MethodOptions(level=3)  # flow on a 64-pixel grid: one arrow per frame pair at this size
     sections = method.encode(frames, ctx, None)
     assert (Section.H in sections) == has_h and Section.FLOW in sections
     assert Section.SEGMENTATION not in sections  # only the model's modalities are sent

@@ -109,3 +109,15 @@ def test_from_pretrained_refuses_bad_folders(make_config, tmp_path):
     (tmp_path / "b" / "model.safetensors").write_bytes(b"not safetensors" * 8)
     with pytest.raises(ModelError):  # a corrupt weights file
         GenvcModel.from_pretrained(tmp_path / "b")
+
+
+def test_folders_without_a_kind_still_load_and_other_kinds_are_refused(make_config, tmp_path):
+    model = build_model(make_config()).eval()
+    model.save_pretrained(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config.pop("kind") == "genvc"
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))  # as folders were saved before kinds
+    assert GenvcModel.from_pretrained(tmp_path / "m").weights_hash() == model.weights_hash()
+    (tmp_path / "m" / "config.json").write_text(json.dumps({**config, "kind": "pixelflow"}))
+    with pytest.raises(ModelError, match="kind 'pixelflow'"):
+        GenvcModel.from_pretrained(tmp_path / "m")

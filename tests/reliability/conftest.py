@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-# bench/ holds the fuzzer and the bad-input matrix as runnable scripts; the tests reuse their modules.
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
+# tools/ holds the fuzzer and the bad-input matrix as runnable scripts; the tests reuse their modules.
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+if str(TOOLS) not in sys.path:
+    sys.path.insert(0, str(TOOLS))
 
 
 @pytest.fixture(scope="session")

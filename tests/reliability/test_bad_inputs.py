@@ -1,4 +1,4 @@
-"""The bad-input matrix of bench/bad_inputs.py (docs/bad-inputs.md), minus the cases tests/foundation covers.
+"""The bad-input matrix of tools/bad_inputs.py (docs/bad-inputs.md), minus the cases tests/foundation covers.
 
 Each refusal must exit 1 with a `genvc: error:` message naming the problem and leave no output or `.part` file;
 each case that must work writes a stream with all its frames; Ctrl-C exits 130 and leaves nothing.

@@ -1,4 +1,4 @@
-"""A few hundred fuzz cases (the full run is `python bench/fuzz.py`), the bombs, and regressions it found."""
+"""A few hundred fuzz cases (the full run is `python tools/fuzz.py`), the bombs, and regressions it found."""
 
 import collections
 

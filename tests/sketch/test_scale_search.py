@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from genvc.bench.synthetic import SYNTHETIC, synthetic_video
+from genvc.inter import LADDER, decode_sketch, encode_sketch
+from genvc.inter.sketch import PATIENCE, sample_frames
 from genvc.metrics.vmaf import vmaf
-from genvc.sketch import LADDER, decode_sketch, encode_sketch
-from genvc.sketch.stream import PATIENCE, sample_frames
 
 SIZE = (72, 128)  # tiny, but VMAF needs 64 px a side
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from genvc.errors import FormatError, InputError
+from genvc.inter import decode_sketch, encode_sketch
 from genvc.metrics import psnr_rgb
-from genvc.sketch import decode_sketch, encode_sketch
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_the_budget_is_filled_closely_between_qp_steps(video):
 
 
 def test_leftover_bytes_go_to_chroma_without_touching_luma_settings(video):
-    from genvc.sketch.stream import fill_chroma
+    from genvc.inter.sketch import fill_chroma
 
     code = encode_sketch(video.frames, 1500, 25.0, scale=1)
     budget = int(len(code.data) * 1.1)
@@ -69,17 +69,17 @@ def test_leftover_bytes_go_to_chroma_without_touching_luma_settings(video):
 
 
 def test_a_crashed_encode_is_retried_single_threaded(video, monkeypatch):
-    import genvc.sketch.stream as stream
+    import genvc.inter.sketch as stream
 
-    calls, real = [], stream.run_ffmpeg
+    calls, real = [], stream.run
 
     def flaky(args, stdin, what):
         calls.append(args)
         if len(calls) == 1:
-            raise FormatError("ffmpeg failed during sketch encoding: exit status -11")
+            raise InputError("ffmpeg failed during sketch encoding: exit status -11")
         return real(args, stdin, what)
 
-    monkeypatch.setattr(stream, "run_ffmpeg", flaky)
+    monkeypatch.setattr(stream, "run", flaky)
     data = stream._encode(stream.downsample(video.frames, 2), 40, 25.0)
     assert data and len(calls) == 2
     assert calls[1][-5:-3] == ["-threads", "1"] and "-threads" not in calls[0]

@@ -15,8 +15,8 @@ from fractions import Fraction
 import numpy as np
 
 from genvc.bench.bitcount import StreamBytes, count_picture_bytes
-from genvc.bench.ffmpeg import available_encoders, run_ffmpeg
 from genvc.errors import InputError
+from genvc.ffmpeg import available_encoders, run_measured
 from genvc.metrics.color import rgb_to_yuv420_planes, yuv420_frame_bytes, yuv420_planes_to_rgb
 
 
@@ -89,7 +89,7 @@ def encode_frames(baseline: Baseline, frames: np.ndarray, fps: Fraction, q: int,
             "-pix_fmt", "yuv420p10le" if baseline.bit_depth == 10 else "yuv420p", "-c:v", baseline.encoder]
     args += baseline.encoder_args(q, preset or baseline.preset, t, fps, threads)
     args += ["-f", baseline.muxer, "-"]
-    result = run_ffmpeg(args, stdin=raw)
+    result = run_measured(args, stdin=raw, what=f"{baseline.name} encoding")
     return EncodedStream(result.stdout, count_picture_bytes(baseline.stream, result.stdout), result.seconds,
                          result.peak_rss_mb)
 
@@ -106,7 +106,7 @@ def decode_stream(baseline: Baseline, data: bytes, width: int, height: int, thre
     decoder = ["-c:v", "libdav1d"] if baseline.stream == "av1" else []
     args = ["-threads", str(threads), "-f", baseline.muxer] + decoder + ["-i", "-",
             "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
-    result = run_ffmpeg(args, stdin=data)
+    result = run_measured(args, stdin=data, what=f"{baseline.name} decoding")
     size = yuv420_frame_bytes(width, height, baseline.bit_depth)
     if len(result.stdout) % size:
         raise InputError(f"decoded {len(result.stdout)} bytes, not a whole number of {width}x{height} frames")

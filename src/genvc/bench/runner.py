@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from genvc.bench.baselines import BASELINES, decode_stream, encode_frames, get_baseline
 from genvc.bench.genvc_adapter import genvc_unavailable_reason, run_genvc
-from genvc.bench.ratesearch import search_quality
+from genvc.ratesearch import search_quality
 from genvc.bench import scaled
 from genvc.bench.store import Point, ResultStore, point_key
 from genvc.bench.synthetic import SYNTHETIC, synthetic_video

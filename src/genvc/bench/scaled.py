@@ -1,6 +1,6 @@
 """The `vvenc-scaled` baseline: what ffmpeg alone gives a skilled user at low rates. The clip is
 area-downsampled, coded with vvenc at genvc's internal preset and Lanczos-upsampled, with the scale chosen by
-genvc's own per-clip search (`genvc.sketch.encode_sketch`, judged by VMAF on the plain upsampled frames): genvc
+genvc's own per-clip search (`genvc.inter.encode_sketch`, judged by VMAF on the plain upsampled frames): genvc
 minus its learned part and its clip segmentation, so BD-rate against it is what the learned part adds."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from genvc.inter.sketch import PRESET
 from genvc.io import Video
-from genvc.sketch.stream import PRESET
 
 NAME = "vvenc-scaled"
 
@@ -27,7 +27,7 @@ class ScaledRun:
 
 
 def run_vvenc_scaled(video: Video, target_bytes: float) -> ScaledRun:
-    from genvc.sketch import decode_sketch, encode_sketch
+    from genvc.inter import decode_sketch, encode_sketch
 
     start = time.perf_counter()
     code = encode_sketch(video.frames, max(1, int(target_bytes)), float(video.fps))

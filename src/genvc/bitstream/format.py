@@ -24,8 +24,8 @@ from fractions import Fraction
 from genvc.bitstream import limits
 from genvc.bitstream.sections import Section
 from genvc.bitstream.varint import Reader, encode_varint
+from genvc.clipplan.plan import Clip, ClipPlan
 from genvc.errors import FormatError
-from genvc.segment.plan import Clip, ClipPlan
 
 MAGIC = b"\x89GVC"
 VERSION = 1

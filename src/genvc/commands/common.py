@@ -39,11 +39,11 @@ def set_threads(n: int | None) -> None:
     import cv2
     import torch
 
-    from genvc.intra import ffmpeg_codecs
+    from genvc import ffmpeg
 
     torch.set_num_threads(n)
     cv2.setNumThreads(n)
-    ffmpeg_codecs.ENCODER_THREADS = n
+    ffmpeg.ENCODER_THREADS = n
 
 
 def check_output(path, overwrite: bool | None, stdin_in_use: bool = False) -> None:

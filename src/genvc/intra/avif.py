@@ -13,7 +13,6 @@ from genvc.intra.base import IntraCodec
 
 class AVIFCodec(IntraCodec):
     name = "avif"
-    codec_id = 3
     qualities = range(100, -1, -1)  # Pillow quality: 100 best, 0 smallest
 
     def encode(self, image: np.ndarray, quality: int) -> bytes:

@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 
 from genvc.errors import FormatError, InputError
+from genvc.ratesearch import first_true
+from genvc.utils.registry import LazyRegistry
 
 # Keyframes are padded to a multiple of this (AV1/VVC want whole 8×8 blocks) and cropped after decoding.
 BLOCK = 8
@@ -24,7 +26,7 @@ class EncodedImage:
 
 class IntraCodec(abc.ABC):
     name: str
-    codec_id: int
+    codec_id: int  # set by `get_codec` from the registry (`CODECS`), where each id is declared
     #: quality parameters, best first: a larger index gives fewer bytes (monotone for the budget search).
     qualities: range
 
@@ -71,7 +73,7 @@ def decode_keyframe(codec: "IntraCodec", data: bytes, width: int, height: int, s
 
 def encode_to_budget(codec: IntraCodec, image: np.ndarray, max_bytes: int | None,
                      max_scale_log2: int = 2) -> EncodedImage:
-    """The best quality that fits `max_bytes` (binary search over the codec's quality range).
+    """The best quality that fits `max_bytes` (bisection over the codec's quality range, `first_true`).
 
     When even the lowest quality at full size does not fit, the keyframe is coded at 1/2 then 1/4 size
     (upsampled at the decoder): at these budgets a smaller, cleaner picture beats a blocky full-size one.
@@ -85,45 +87,38 @@ def encode_to_budget(codec: IntraCodec, image: np.ndarray, max_bytes: int | None
     smallest = None
     for scale_log2 in range(max_scale_log2 + 1):
         prepared = prepare(image, scale_log2)
-        qs = codec.qualities
-        lo, hi, best = 0, len(qs) - 1, None
-        while lo <= hi:
-            mid = (lo + hi) // 2
-            data = codec.encode(prepared, qs[mid])
-            if len(data) <= max_bytes:
-                best, hi = EncodedImage(data, codec.codec_id, scale_log2, qs[mid]), mid - 1
-            else:
-                lo = mid + 1
-                if smallest is None or len(data) < len(smallest.data):
-                    smallest = EncodedImage(data, codec.codec_id, scale_log2, qs[mid])
-        if best is not None:
-            return best
+        qs, coded = codec.qualities, {}
+
+        def fits(index: int) -> bool:  # qualities are best first: a larger index gives fewer bytes
+            coded[index] = EncodedImage(codec.encode(prepared, qs[index]), codec.codec_id, scale_log2, qs[index])
+            return len(coded[index].data) <= max_bytes
+
+        best = first_true(len(qs), fits)
+        if best < len(qs):
+            return coded[best]
+        tried = min(coded.values(), key=lambda e: len(e.data))
+        if smallest is None or len(tried.data) < len(smallest.data):
+            smallest = tried
     return smallest
 
 
-_CODECS: dict[str, str] = {
-    "av1": "genvc.intra.ffmpeg_codecs:AV1Intra",
-    "vvc": "genvc.intra.ffmpeg_codecs:VVCIntra",
-    "avif": "genvc.intra.avif:AVIFCodec",
-}
+#: the keyframe codecs, each under its name and the one-byte id written into keyframe units (declared only here)
+CODECS = LazyRegistry("intra codec", id_attribute="codec_id")
+CODECS.add("av1", "genvc.intra.ffmpeg_codecs:AV1Intra", id=1)
+CODECS.add("vvc", "genvc.intra.ffmpeg_codecs:VVCIntra", id=2)
+CODECS.add("avif", "genvc.intra.avif:AVIFCodec", id=3)
 
 
 def codec_names() -> list[str]:
-    return list(_CODECS)
+    return CODECS.names()
 
 
 def get_codec(name: str) -> IntraCodec:
-    import importlib
-
-    if name not in _CODECS:
-        raise InputError(f"unknown intra codec {name!r}; choose one of: {', '.join(_CODECS)}")
-    module, cls = _CODECS[name].split(":")
-    return getattr(importlib.import_module(module), cls)()
+    return CODECS.build(name)
 
 
 def codec_by_id(codec_id: int) -> IntraCodec:
-    for name in _CODECS:
-        codec = get_codec(name)
-        if codec.codec_id == codec_id:
-            return codec
-    raise FormatError(f"unknown keyframe codec id {codec_id}")
+    name = CODECS.name_for_id(codec_id)
+    if name is None:
+        raise FormatError(f"unknown keyframe codec id {codec_id}")
+    return get_codec(name)

@@ -3,12 +3,45 @@
 from __future__ import annotations
 
 import abc
-import importlib
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from genvc.errors import InputError, ModelError
+from genvc.utils.registry import LazyRegistry
+from genvc.utils.strict import from_dict
+
+
+@dataclass(frozen=True)
+class MethodOptions:
+    """The encoder's per-encode options for the inner-frame methods, typed and checked once, where the encode is set
+    up (`MethodOptions.parse`: InputError naming an unknown or invalid option). Each method reads those it uses."""
+
+    level: Literal[0, 1, 2, 3] = 2  # multic/hybrid: the condition level (`genvc.conditions.levels`)
+    text: str | None = None  # multic/hybrid: a caption to send
+    condition_coding: Literal["entropy", "bf16"] = "entropy"  # multic/hybrid: how conditions are coded
+    tune: Literal["vmaf", "psnr"] = "vmaf"  # sketch: the metric its scale search maximises
+    side_bytes: int | None = None  # generative methods: per-clip bytes for h/conditions (None: the method's default)
+    side_fraction: float | None = None  # or this share of each clip's share of the budget (the encoder's search)
+    generator: bool = True  # every method on the generator: run it (False: the receiver's prediction as it is)
+
+    def __post_init__(self) -> None:
+        if self.side_bytes is not None and self.side_bytes < 0:
+            raise InputError(f"option side_bytes must be >= 0, got {self.side_bytes}")
+        if self.side_fraction is not None and not 0 <= self.side_fraction < 1:
+            raise InputError(f"option side_fraction must be in [0, 1), got {self.side_fraction}")
+
+    @classmethod
+    def parse(cls, options: "MethodOptions | dict | None") -> "MethodOptions":
+        if isinstance(options, MethodOptions):
+            return options
+        return from_dict(cls, dict(options or {}), "method option")
+
+    def get(self, key: str, default=None):
+        """dict-style reading, for methods that read options by name: the value, or `default` where it is None."""
+        value = getattr(self, key)
+        return default if value is None else value
 
 
 @dataclass
@@ -21,11 +54,12 @@ class ClipContext:
     last: np.ndarray | None
     num_frames: int
     fps: float
-    options: dict = field(default_factory=dict)
+    options: MethodOptions = field(default_factory=MethodOptions)  # a dict is parsed into one
     height: int = 0  # frame size; taken from the keyframes when not given
     width: int = 0
 
     def __post_init__(self) -> None:
+        self.options = MethodOptions.parse(self.options)
         known = self.first if self.first is not None else self.last
         if not (self.height and self.width):
             if known is None:
@@ -41,7 +75,7 @@ class ClipMethod(abc.ABC):
     """
 
     name: str
-    method_id: int
+    method_id: int  # set by `get_method` from the registry (`genvc.methods`), where each id is declared
     #: model id and weights hash written into the stream header; methods without weights use "none".
     model_id: str = "none"
 
@@ -77,29 +111,18 @@ class ClipMethod(abc.ABC):
         raise NotImplementedError(f"method {self.name!r} codes its clips one by one (see encode)")
 
 
-# name -> (method id, "module:Class"); imported lazily so `genvc info` never loads torch models.
-_REGISTRY: dict[str, tuple[int, str]] = {
-    "interp": (1, "genvc.methods.interp:MotionInterpolation"),
-}
-
-
-def register_method(name: str, method_id: int, target: str) -> None:
-    if any(mid == method_id for n, (mid, _) in _REGISTRY.items() if n != name):
-        raise ValueError(f"method id {method_id} is taken")
-    _REGISTRY[name] = (method_id, target)
+#: name -> (the one-byte id written into clip units, "module:Class or factory"); filled in `genvc.methods`, imported
+#: lazily so `genvc info` never loads torch models
+METHODS = LazyRegistry("method", id_attribute="method_id")
 
 
 def method_names() -> list[str]:
-    return list(_REGISTRY)
+    return METHODS.names()
 
 
 def method_name_for_id(method_id: int) -> str | None:
-    return next((n for n, (mid, _) in _REGISTRY.items() if mid == method_id), None)
+    return METHODS.name_for_id(method_id)
 
 
 def get_method(name: str, **kwargs) -> ClipMethod:
-    if name not in _REGISTRY:
-        raise InputError(f"unknown method {name!r}; choose one of: {', '.join(_REGISTRY)}")
-    module_name, class_name = _REGISTRY[name][1].split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(**kwargs)
+    return METHODS.build(name, **kwargs)

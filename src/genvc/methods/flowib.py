@@ -115,9 +115,9 @@ class GenerativeClipMethod(ClipMethod):
             from genvc import conditions
 
             options = ctx.options
-            payload = conditions.extract_conditions(frames, options.get("level", 2), options.get("text"),
+            payload = conditions.extract_conditions(frames, options.level, options.text,
                                                     modalities=list(self.model.config.modalities))
-            sections.update(conditions.encode_conditions(payload, options.get("condition_coding", "entropy")))
+            sections.update(conditions.encode_conditions(payload, options.condition_coding))
         sections[Section.CONFIG] = _CONFIG.pack(_VERSION, flags, self.steps, 0, *latent_shape)
         return sections
 
@@ -174,14 +174,12 @@ class FlowIBMethod(GenerativeClipMethod):
     """FLOW-IB: keyframes + the learned code h."""
 
     name = "flowib"
-    method_id = 2
 
 
 class MultiCMethod(GenerativeClipMethod):
     """Multi-C: keyframes + explicit conditions (segmentation, pose, flow) rendered and VAE-encoded; no h."""
 
     name = "multic"
-    method_id = 3
     uses_h = False
     uses_conditions = True
 
@@ -190,5 +188,4 @@ class HybridMethod(GenerativeClipMethod):
     """Both: h and the explicit conditions in one clip unit."""
 
     name = "hybrid"
-    method_id = 4
     uses_conditions = True

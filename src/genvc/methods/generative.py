@@ -224,7 +224,7 @@ class PixelFlowMethod(ClipMethod):
 class PixelFlowIB(PixelFlowMethod):
     """FLOW-IB: keyframes + the learned code h."""
 
-    name, method_id = "flowib", 2
+    name = "flowib"
     #: what the encoder tries (`genvc.codec`), keeping the measured best: (share of a clip's bytes for h, the rest
     #: going to the keyframes; generator on). (0, off) is coded as an `interp` stream: the floor to beat.
     candidates = ((0.0, False), (0.0, True), (0.15, True), (0.3, True), (0.5, True))
@@ -233,14 +233,14 @@ class PixelFlowIB(PixelFlowMethod):
 class PixelMultiC(PixelFlowMethod):
     """Multi-C: keyframes + explicit conditions, no h."""
 
-    name, method_id = "multic", 3
+    name = "multic"
     sends_h, sends_conditions = False, True
 
 
 class PixelHybrid(PixelFlowMethod):
     """Both h and the explicit conditions in one clip unit."""
 
-    name, method_id = "hybrid", 4
+    name = "hybrid"
     sends_conditions = True
 
 

@@ -74,7 +74,6 @@ def interpolate(first: np.ndarray, last: np.ndarray, num_frames: int) -> np.ndar
 
 class MotionInterpolation(ClipMethod):
     name = "interp"
-    method_id = 1
     uses_bits = False
 
     def __init__(self, **_unused) -> None:

@@ -1,6 +1,6 @@
 """The small preset: a low-resolution inter-coded sketch of each clip, restored at full size by the generator.
 
-encode: every clip's frames, keyframes included, → `genvc.sketch.encode_sketch` (scale and QP searched to the
+encode: every clip's frames, keyframes included, → `genvc.inter.encode_sketch` (scale and QP searched to the
 clip's share of the byte budget; candidate scales judged by what the decoder would show, generator on or off) →
 `Section.SKETCH`; `Section.CONFIG` holds the scale and, per end of the clip, whether the sketch frame or a coded
 keyframe is used there, and whether the generator runs (the encoder checks that it brings the clip closer to the
@@ -10,7 +10,7 @@ keyframes of 1- and 2-frame clips are coded as images.
 decode: sketch → upsample → the embedded generator (`PixelFlowModel` with P = the sketch, no h; the same weights
 as flowib/multic/hybrid) → frames.
 
-Why not h and full-size keyframes: on two CPU cores, measurement (bench/README.md) says a downscaled VVC inter
+Why not h and full-size keyframes: on two CPU cores, measurement (tools/README.md) says a downscaled VVC inter
 stream carries motion and texture at ≤ 0.005 bpp far better than a CPU-trained compressor, and full-size
 keyframes cost more than they give at these rates.
 """
@@ -23,9 +23,9 @@ import numpy as np
 
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError
+from genvc.inter import LADDER, decode_sketch, encode_sketch, encode_sketch_at
+from genvc.inter.sketch import SCALE_UNIT, fill_chroma, plain_judge, sample_frames, score
 from genvc.methods.base import ClipContext, ClipMethod
-from genvc.sketch import LADDER, decode_sketch, encode_sketch, encode_sketch_at
-from genvc.sketch.stream import SCALE_UNIT, fill_chroma, plain_judge, sample_frames, score
 
 _CONFIG = struct.Struct("<BBBB")  # version, scale in sixteenths, flags, qp (informational)
 _VERSION = 1
@@ -55,8 +55,8 @@ def _mse(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _generator_allowed(ctx: ClipContext) -> bool:
-    """`method_options["generator"]`: False keeps the generator off everywhere (the ablation "generator off")."""
-    return bool(ctx.options.get("generator", True))
+    """`generator=False` keeps the generator off everywhere (the ablation "generator off")."""
+    return ctx.options.generator
 
 
 def _tune(ctx: ClipContext) -> str:
@@ -68,7 +68,6 @@ def _tune(ctx: ClipContext) -> str:
 
 class SketchMethod(ClipMethod):
     name = "sketch"
-    method_id = 5
     uses_model = True
     derives_keyframes = True
 

@@ -21,7 +21,7 @@ def _even(frames: np.ndarray) -> np.ndarray:
 def vmaf(original: np.ndarray, decoded: np.ndarray, fps: Fraction = Fraction(25), threads: int = 2,
          model: str = "version=vmaf_v0.6.1") -> float | None:
     """Mean VMAF over frames, or None when this ffmpeg has no libvmaf."""
-    from genvc.bench.ffmpeg import has_libvmaf, run_ffmpeg
+    from genvc.ffmpeg import has_libvmaf, run_measured
 
     if not has_libvmaf():
         return None
@@ -37,7 +37,8 @@ def vmaf(original: np.ndarray, decoded: np.ndarray, fps: Fraction = Fraction(25)
                     f.write(rgb_to_yuv420_planes(frame))
         log = os.path.join(tmp, "vmaf.json")
         graph = f"[0:v][1:v]libvmaf=model={model}:log_fmt=json:log_path={log}:n_threads={threads}"
-        run_ffmpeg(raw + ["-i", paths["dist"]] + raw + ["-i", paths["ref"]] + ["-lavfi", graph, "-f", "null", "-"])
+        run_measured(raw + ["-i", paths["dist"]] + raw + ["-i", paths["ref"]] + ["-lavfi", graph, "-f", "null", "-"],
+                     what="VMAF")
         with open(log) as f:
             result = json.load(f)
     scores = [frame["metrics"]["vmaf"] for frame in result["frames"]]

@@ -7,7 +7,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from genvc.errors import ModelError
+from genvc.errors import InputError, ModelError
+from genvc.utils.strict import from_dict
 
 WAN_FLF2V_REPO = "Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers"
 
@@ -149,31 +150,19 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
         try:
-            data = dict(data)
-            subs = {"vae": VAEConfig, "compressor": CompressorConfig, "generator": GeneratorConfig,
-                    "entropy": EntropyConfig}
-            for key, sub in subs.items():
-                if key in data:
-                    data[key] = _build(sub, data[key])
             return _build(cls, data)
         except (TypeError, ValueError) as exc:
             raise ModelError(f"invalid model config: {exc}") from exc
 
 
 def _build(cls, data: dict[str, Any]):
-    """Instantiate a dataclass from JSON-ish data: unknown keys are refused, lists become tuples where the field
-    default is a tuple (JSON has no tuples)."""
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(data) - set(names)
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
-    kwargs = {}
-    for key, value in data.items():
-        default = names[key].default
-        if default is dataclasses.MISSING and names[key].default_factory is not dataclasses.MISSING:
-            default = names[key].default_factory()
-        kwargs[key] = _tuplify(value) if isinstance(default, tuple) else value
-    return cls(**kwargs)
+    """A model config dataclass from JSON data through the one config loader (`genvc.utils.strict`: unknown keys
+    and wrong types refused by dotted key, lists made tuples where the field is a tuple); ValueError otherwise,
+    which `from_dict` reports as a ModelError."""
+    try:
+        return from_dict(cls, data)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _tuplify(value):

@@ -9,11 +9,8 @@ Training stages (`training_losses(batch, stage=...)`):
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
-import safetensors.torch
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -26,14 +23,21 @@ from genvc.models.entropy import GaussianEntropyModel, bf16_bytes, bf16_from_byt
 from genvc.models.flow import euler_sample, interpolate, target_velocity
 from genvc.models.generator import WAN_CONDITION_CHANNELS, FlowGenerator
 from genvc.models.wan_pretrained import torch_dtype
+from genvc.models.pretrained import PretrainedMixin
 from genvc.models.prior import conditional_prior, gaussian_kl
 from genvc.models.vae import build_vae
-from genvc.utils.atomic import write_bytes_atomic
 
 STAGES = ("vae", "flow")
 
 
-class GenvcModel(nn.Module):
+class GenvcModel(PretrainedMixin, nn.Module):
+    """Saved and loaded by `PretrainedMixin` (config.json of kind "genvc" + model.safetensors); folders saved before
+    config.json carried a kind still load. Weights from pretrained files named in the config are not saved."""
+
+    config_class = ModelConfig
+    model_kind = "genvc"
+    kind_optional = True
+
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
@@ -49,10 +53,6 @@ class GenvcModel(nn.Module):
         in_channels = WAN_CONDITION_CHANNELS + (c if config.path == "noise" else 0) + self.conditioner.out_channels
         self.generator = FlowGenerator(config.generator, in_channels, c, frozen_dtype)
         self._prompt_encoder = None  # umT5, loaded on the first caption (not a submodule: never saved or trained)
-
-    @property
-    def model_id(self) -> str:
-        return self.config.name
 
     @property
     def device(self) -> torch.device:
@@ -248,37 +248,15 @@ class GenvcModel(nn.Module):
     def saved_state_dict(self) -> dict[str, torch.Tensor]:
         return {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if self._is_saved(k)}
 
-    def weights_bytes(self) -> bytes:
-        return safetensors.torch.save(self.saved_state_dict(), metadata={"model_id": self.model_id})
-
-    def weights_hash(self) -> bytes:
-        """8 bytes of sha256 over the safetensors bytes; written into streams so a mismatched model is refused."""
-        return hashlib.sha256(self.weights_bytes()).digest()[:8]
-
-    def save_pretrained(self, directory: str | Path) -> None:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(directory / "model.safetensors", self.weights_bytes())
-        write_bytes_atomic(directory / "config.json", json.dumps(self.config.to_dict(), indent=2).encode())
-
-    @classmethod
-    def from_pretrained(cls, directory: str | Path) -> "GenvcModel":
-        directory = Path(directory)
-        try:
-            config = ModelConfig.from_dict(json.loads((directory / "config.json").read_text()))
-            state = safetensors.torch.load_file(directory / "model.safetensors")
-        except (OSError, ValueError, safetensors.SafetensorError) as exc:
-            raise ModelError(f"cannot load a genvc model from {directory}: {exc}") from exc
-        model = build_model(config)
-        expected = {k for k in model.state_dict() if model._is_saved(k)}
+    def load_saved_state(self, state: dict[str, torch.Tensor], directory: Path) -> None:
+        expected = {k for k in self.state_dict() if self._is_saved(k)}
         if set(state) != expected:
             missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
             raise ModelError(f"weights in {directory} do not match its config (missing {missing[:3]}, extra {extra[:3]})")
         try:
-            model.load_state_dict(state, strict=False)
+            self.load_state_dict(state, strict=False)  # the pretrained parts came from their own files
         except RuntimeError as exc:
             raise ModelError(f"weights in {directory} do not match its config: {exc}") from exc
-        return model.eval()
 
 
 def build_model(config: ModelConfig) -> GenvcModel:

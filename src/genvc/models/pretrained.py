@@ -23,21 +23,29 @@ class PretrainedMixin:
     config_class: type
     #: the `kind` written into config.json so a folder of another model kind is refused by name
     model_kind: str
+    #: whether a config.json without a `kind` is read as this kind (folders saved before kinds were written)
+    kind_optional: bool = False
 
     @property
     def model_id(self) -> str:
         return self.config.name
 
+    def saved_state_dict(self) -> dict:
+        """The tensors the weights file holds (all of them unless a model leaves out frozen pretrained parts)."""
+        return {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+
+    def load_saved_state(self, state: dict, directory: Path) -> None:
+        """Load what `saved_state_dict` saved; ModelError (or RuntimeError) when it does not fit the config."""
+        self.load_state_dict(state)
+
     def weights_bytes(self) -> bytes:
         import safetensors.torch
 
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        return safetensors.torch.save(state, metadata={"model_id": self.model_id})
+        return safetensors.torch.save(self.saved_state_dict(), metadata={"model_id": self.model_id})
 
     def weights_hash(self) -> bytes:
-        if getattr(self, "_weights_hash", None) is None or self.training:
-            self._weights_hash = hashlib.sha256(self.weights_bytes()).digest()[:8]
-        return self._weights_hash
+        # not cached: weights changed in eval mode (a load, an in-place edit) must change it; the methods cache it
+        return hashlib.sha256(self.weights_bytes()).digest()[:8]
 
     def save_pretrained(self, directory: str | Path) -> Path:
         directory = Path(directory)
@@ -56,11 +64,13 @@ class PretrainedMixin:
         try:
             config = json.loads((directory / CONFIG_NAME).read_text())
             kind = config.pop("kind", None) if isinstance(config, dict) else None
+            if kind is None and cls.kind_optional and isinstance(config, dict):
+                kind = cls.model_kind
             if kind != cls.model_kind:
                 raise ModelError(f"{directory} holds a model of kind {kind!r}, not a {cls.model_kind!r} model")
             model = cls(cls.config_class.from_dict(config))
             state = safetensors.torch.load_file(directory / WEIGHTS_NAME)
-            model.load_state_dict(state)
+            model.load_saved_state(state, directory)
         except GenvcError:
             raise
         except (OSError, ValueError, TypeError, RuntimeError, safetensors.SafetensorError) as exc:

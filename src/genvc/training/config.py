@@ -12,7 +12,7 @@ from typing import Any, Literal
 import yaml
 
 from genvc.errors import InputError
-from genvc.training.strict import from_dict, to_dict
+from genvc.utils.strict import from_dict, to_dict
 
 
 @dataclass

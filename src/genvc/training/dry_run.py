@@ -17,7 +17,7 @@ model width, ffn the feed-forward width and s the element size of the frozen (co
 LOWP_F count the L x d and L x ffn tensors one diffusers `WanTransformerBlock` keeps for backward (fp32 around its
 three norms and residual adds, bf16 elsewhere: q/k/v before and after norm and rotary, attention outputs, the
 projections' inputs, the feed-forward's hidden and GELU). It is a count of the code, not a measurement:
-`bench/gpu_check.py` measures the real step. Not included: the frozen VAE/CLIP encoders (run without grad before
+`tools/gpu_check.py` measures the real step. Not included: the frozen VAE/CLIP encoders (run without grad before
 the transformer, their transient peak is not concurrent with its activations), the compressor's and entropy model's
 activations (latent-sized, small), the umT5 encoder (never resident: its empty-prompt embedding is cached).
 """
@@ -190,5 +190,5 @@ def format_report(info: dict) -> str:
                  f"{'; FSDP full shard' if m['fsdp'] else ''}")
     terms = ", ".join(f"{k} {v / GIB:.1f}" for k, v in m["terms_bytes"].items())
     lines.append(f"estimated peak memory per GPU: {info['estimated_peak_gb']:.1f} GiB ({terms}; "
-                 "formula in genvc/training/dry_run.py, measured by bench/gpu_check.py)")
+                 "formula in genvc/training/dry_run.py, measured by tools/gpu_check.py)")
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """Decoded sketches of every training video, coded once per (scale, QP) the way the codec codes them.
 
 The sketch method codes each clip (up to `CLIP_FRAMES` frames, one intra picture at its start) at 1/scale size
-with vvenc and upsamples it back (`genvc.sketch`). Training the generator on sketches it will really see ("train as
+with vvenc and upsamples it back (`genvc.inter`). Training the generator on sketches it will really see ("train as
 used") needs that coding on whole frames, not on 64-pixel crops (vvenc pads a crop's 16–32-pixel sketch to whole
 blocks and predicts across them differently). So each cached training video is coded whole, clip by clip, once per
 variant, and stored beside the frame cache as a uint8 .npy of the same shape; training clips then crop both alike.
@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from genvc.utils.atomic import atomic_path
 
-#: the codec's default clip length (`genvc.segment.plan_clips` interval): sketches restart with an intra picture
+#: the codec's default clip length (`genvc.clipplan.plan_clips` interval): sketches restart with an intra picture
 CLIP_FRAMES = 45
 
 
@@ -32,14 +32,14 @@ PRESET = "faster"
 
 def code_video(frames: np.ndarray, scale: float, qp: int) -> np.ndarray:
     """The decoded, upsampled sketch of all `frames` (uint8 T×H×W×3), coded in clips of `CLIP_FRAMES`."""
-    from genvc.sketch.stream import _encode, decode_sketch, downsample
+    from genvc.inter import decode_sketch, encode_sketch_at
 
     t, h, w = frames.shape[:3]
     out = np.empty((t, h, w, 3), np.uint8)
     for start in range(0, t, CLIP_FRAMES):
         clip = np.asarray(frames[start:start + CLIP_FRAMES])
-        data = _encode(downsample(clip, scale), qp, 25.0, PRESET)
-        out[start:start + len(clip)] = decode_sketch(data, w, h, scale, len(clip))
+        code = encode_sketch_at(clip, scale, qp, 25.0, PRESET)
+        out[start:start + len(clip)] = decode_sketch(code.data, w, h, scale, len(clip))
     return out
 
 

@@ -1,7 +1,7 @@
 """The papers' ablations at this scale, one table: each variant trained with `genvc train` on the same data for
 the same steps, then measured on the same held-out validation clips.
 
-    python bench/generator_ablation.py --data /tmp/genvc-media/videos --steps 300 -o ablation/
+    python tools/generator_ablation.py --data /tmp/genvc-media/videos --steps 300 -o ablation/
 
 - prior: conditional (h's Gaussian predicted from the receiver's prediction) vs standard (factorised): bits of h
   per pixel at the quality each reaches;

@@ -6,7 +6,7 @@ search first judged), `sampled` (final stream, `sample_frames` only: what `encod
 (final stream, VMAF over all frames, the measure that matters). Prints per-scale scores, whether both pick the same scale, the VMAF the proxy's pick loses against the
 full measure's best (regret), and whether stopping after PATIENCE falls would have kept the best.
 
-    python bench/scale_search_check.py bikes carphone synth-pan synth-static synth-zoom synth-cut --frames 45
+    python tools/scale_search_check.py bikes carphone synth-pan synth-static synth-zoom synth-cut --frames 45
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import argparse
 import json
 
 from genvc.bench.runner import load_video, resolve_video
-from genvc.metrics.vmaf import vmaf
-from genvc.sketch.stream import (LADDER, PATIENCE, _final, _search_qp, decode_sketch, downsample, plain_judge,
+from genvc.inter.sketch import (LADDER, PATIENCE, _final, _search_qp, decode_sketch, downsample, plain_judge,
                                  sample_frames)
+from genvc.metrics.vmaf import vmaf
 
 
 def check(name: str, frames: int, bpp: float) -> dict:

@@ -4,14 +4,14 @@
 plans, stays light (`import genvc.bitstream` loads neither torch nor cv2).
 """
 
-from genvc.segment.plan import Clip, ClipPlan, plan_clips
+from genvc.clipplan.plan import Clip, ClipPlan, plan_clips
 
 __all__ = ["Clip", "ClipPlan", "plan_clips", "shot_probabilities"]
 
 
 def __getattr__(name: str):
     if name == "shot_probabilities":
-        from genvc.segment.shots import shot_probabilities
+        from genvc.clipplan.shots import shot_probabilities
 
         return shot_probabilities
-    raise AttributeError(f"module 'genvc.segment' has no attribute {name!r}")
+    raise AttributeError(f"module 'genvc.clipplan' has no attribute {name!r}")

@@ -13,14 +13,15 @@ import numpy as np
 
 from genvc.errors import FormatError, InputError
 from genvc.intra import elementary
-from genvc.intra.ffmpeg_codecs import decode_to_rgb, raw_rgb_input, run_ffmpeg
+from genvc.ratesearch import first_true
+from genvc.ffmpeg import decode_to_rgb, raw_rgb_input, run
 
 #: candidate downscale factors, finest first. Full size is always the first candidate: at scale 1 without the
 #: generator the sketch is a plain vvenc `medium` stream, so the encoder never does worse than vvenc at that preset by
 #: more than its own judging error. Which one is used is measured per clip (`encode_sketch`), not looked up.
 LADDER: tuple[float, ...] = (1, 1.5, 2, 3, 4, 6, 8)
 #: the search stops trying coarser scales once this many in a row score below the best so far (quality over
-#: scale rose then fell once on every clip × rate we measured: bikes, carphone, cuts, synth-*; see bench/README.md)
+#: scale rose then fell once on every clip × rate we measured: bikes, carphone, cuts, synth-*; see tools/README.md)
 PATIENCE = 2
 #: a coarser winner that beats full size by less than this (VMAF points; with tune psnr, this many % of MSE) is
 #: checked against full size again after both have filled the budget (the fill moves each by up to a QP step)
@@ -106,9 +107,9 @@ def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma
             "-vvenc-params", f"CbQpOffset={chroma_offset}:CrQpOffset={chroma_offset}",
             "-f", "vvc", "pipe:1"]
     try:
-        annexb = run_ffmpeg(args, small.tobytes(), "sketch encoding")
-    except FormatError:  # vvenc's worker threads crashed once in ~500 bench encodes: retry single-threaded
-        annexb = run_ffmpeg(args[:-3] + ["-threads", "1"] + args[-3:], small.tobytes(), "sketch encoding")
+        annexb = run(args, small.tobytes(), "sketch encoding")
+    except InputError:  # vvenc's worker threads crashed once in ~500 bench encodes: retry single-threaded
+        annexb = run(args[:-3] + ["-threads", "1"] + args[-3:], small.tobytes(), "sketch encoding")
     return elementary.strip_vvc(annexb)
 
 
@@ -117,7 +118,11 @@ def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[
     even that overshoots.
     Starts at `guess` and aims each next QP at the budget along the size's slope in log(bytes) (measured from the
     two nearest QPs tried, QP_PER_HALVING before that), bisecting every other step once bracketed: 2-4 encodes
-    when the guess is near (each scale's search starts from the previous scale's answer)."""
+    when the guess is near (each scale's search starts from the previous scale's answer).
+
+    Not `genvc.ratesearch.search_quality`, the bench's search of the same shape: that one first encodes the worst
+    QP (the floor, needed for its `reached` flag and shared across the targets of one clip), which here would cost
+    one more encode at every scale of the ladder; this one starts at the guess and searches both ways."""
     streams: dict[int, bytes] = {}
 
     def size(qp: int) -> int:
@@ -238,7 +243,7 @@ def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
             floors.append(floor)
             continue
         # judged on the final preset's stream: the fast one's quality ranks scales differently at low rates
-        # (bench/scale_search_check.py: synth-static at 0.0046 bpp, fast picks 1/3, final 1/1.5, 6.1 VMAF apart)
+        # (tools/scale_search_check.py: synth-static at 0.0046 bpp, fast picks 1/3, final 1/1.5, 6.1 VMAF apart)
         final = _final(small, budget, fps, qp)
         if final is None:
             continue
@@ -333,13 +338,10 @@ def _fill(frames: np.ndarray, code: SketchCode, budget: int, fps: float, finest:
     current = coded_size(code.scale)
     steps = sorted((v for k, v in by_size.items() if k != current or code.scale == 1), reverse=True)
     # steps run from fewest to most bytes: find the last that fits
-    lo, hi, best = 0, len(steps) - 1, -1
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        if len(_encode(downsample(frames, steps[mid]), qp, fps, SEARCH_PRESET)) <= budget:
-            best, lo = mid, mid + 1
-        else:
-            hi = mid - 1
+    def overshoots(index: int) -> bool:
+        return len(_encode(downsample(frames, steps[index]), qp, fps, SEARCH_PRESET)) > budget
+
+    best = first_true(len(steps), overshoots) - 1
     for index in range(best, max(-1, best - 2), -1):  # two final encodes at most: the fill is worth a few %
         data = _encode(downsample(frames, steps[index]), qp, fps, PRESET)
         if len(data) <= budget:
@@ -347,9 +349,9 @@ def _fill(frames: np.ndarray, code: SketchCode, budget: int, fps: float, finest:
     return code
 
 
-def encode_sketch_at(frames: np.ndarray, scale: float, qp: int, fps: float) -> SketchCode:
+def encode_sketch_at(frames: np.ndarray, scale: float, qp: int, fps: float, preset: str = PRESET) -> SketchCode:
     """The sketch at a given scale and QP (no rate target)."""
-    return SketchCode(_encode(downsample(frames, scale), qp, fps, PRESET), scale, qp)
+    return SketchCode(_encode(downsample(frames, scale), qp, fps, preset), scale, qp)
 
 
 def decode_sketch(data: bytes, width: int, height: int, scale: float, num_frames: int,

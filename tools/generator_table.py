@@ -1,7 +1,7 @@
 """The generator's RD table: each method on the embedded generator against the same pipeline without it.
 
-    python bench/generator_table.py --videos carphone bikes --bpp 0.005 0.01 0.02 --frames 45 -o out.md
-    python bench/generator_table.py --videos /tmp/genvc-media/videos/sports2d/demo.mp4 --width 640 ...
+    python tools/generator_table.py --videos carphone bikes --bpp 0.005 0.01 0.02 --frames 45 -o out.md
+    python tools/generator_table.py --videos /tmp/genvc-media/videos/sports2d/demo.mp4 --width 640 ...
 
 Each point is a real encode to bytes on disk and a decode (`genvc.bench.genvc_adapter.run_genvc`): the rate is
 the file's size. `sketch` is the default (the encoder decides per clip, by measurement, whether the generator

@@ -5,7 +5,7 @@ keyframe-only interpolation (the encoder measures which scale wins, per clip, fu
 (`genvc.methods.sketch`, P = the upsampled sketch) then restores detail at full size.
 """
 
-from genvc.sketch.stream import (
+from genvc.inter.sketch import (
     LADDER, SketchCode, decode_sketch, encode_sketch, encode_sketch_at, upsample,
 )
 

@@ -3,8 +3,8 @@ memory of (1) the encoder side (two VAE encodes + CLIP of the keyframes), (2) on
 backward, AdamW) and (3) one decode (10 Euler steps + VAE decode), and a check that only the LoRA adapters, the
 compressor and the entropy model (+ Multi-C embeddings, a widened patch embedding) receive gradients.
 
-    PYTHONPATH=src python bench/gpu_check.py                 # one H100/H200, 1 x 45 x 480 x 832 (target < 7 min)
-    PYTHONPATH=src python bench/gpu_check.py --tiny          # the same code on tiny stand-ins, on CPU, seconds
+    PYTHONPATH=src python tools/gpu_check.py                 # one H100/H200, 1 x 45 x 480 x 832 (target < 7 min)
+    PYTHONPATH=src python tools/gpu_check.py --tiny          # the same code on tiny stand-ins, on CPU, seconds
 
 Frozen parts are bf16, trained parts float32, the forward under bf16 autocast on CUDA (as `mixed_precision: bf16`
 in configs/wan-lora.yaml), gradient checkpointing on. Prints one JSON object (also written with --out); exits 1 if

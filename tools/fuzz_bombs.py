@@ -10,9 +10,9 @@ import numpy as np
 
 from genvc.bitstream import limits
 from genvc.bitstream.varint import encode_varint
+from genvc.clipplan import plan_clips
 from genvc.codec import iter_decode
 from genvc.errors import GenvcError
-from genvc.segment import plan_clips
 from fuzz_corpus import CLIP, HEADER, KEYFRAME, PREAMBLE, field_spans, frame_unit, join_units, split_units
 
 MAX_SECONDS = 1.0

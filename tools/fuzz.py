@@ -1,6 +1,6 @@
 """Fuzz the `.gvc` reader and decoder and write a report.
 
-    PYTHONPATH=src python bench/fuzz.py --cases 100000 -o /tmp/fuzz
+    PYTHONPATH=src python tools/fuzz.py --cases 100000 -o /tmp/fuzz
 
 Every case is a mutated valid stream (see `fuzz_corpus.py`). Each is parsed (`genvc info`'s `describe`, which runs
 `read_stream` and looks up codecs and methods); a sampled fraction of those that parse is decoded in full. A case

@@ -49,7 +49,7 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if dataclasses.is_dataclass(tp):
-        return from_dict(tp, value, where)
+        return value if isinstance(value, tp) else from_dict(tp, value, where)  # built already: keep it
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None

@@ -1,6 +1,7 @@
-"""Finding the quality parameter (CRF/QP) that meets a target size.
+"""Finding the coding parameter that meets a byte budget: the one owner of genvc's rate searches.
 
-A bracketing search on the integer parameter: `hi` always fits the budget, `lo` always overshoots. Steps
+`first_true` is the plain bisection over a monotone list of candidates (the keyframe's quality range, the sketch's
+resolution fill). `search_quality` is the bench's search on an integer CRF/QP: a bracketing search on the integer parameter: `hi` always fits the budget, `lo` always overshoots. Steps
 alternate between interpolation in log(bytes) (size is close to exponential in CRF/QP, so this usually lands
 within a step or two) and plain bisection (which bounds the worst case at log2 of the range). Two-pass ABR is
 no use here: at 0.002–0.02 bpp encoders overshoot their bitrate target badly. Sizes are cached per parameter,
@@ -12,6 +13,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Callable
+
+def first_true(n: int, predicate: Callable[[int], bool]) -> int:
+    """The smallest i in [0, n) with predicate(i), for a predicate false up to some index and true from there on;
+    n when it is never true. Evaluates about log2(n) indices, each once."""
+    lo, hi = 0, n - 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if predicate(mid):
+            hi = mid - 1
+        else:
+            lo = mid + 1
+    return lo
+
 
 # Initial guess for the slope when only one point is known: CRF/QP +6 roughly halves the size.
 STEPS_PER_HALVING = 6.0
