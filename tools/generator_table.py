@@ -36,6 +36,7 @@ METHODS = {
     "interp": ("interp", {}),
     "flowib@0": ("flowib", {"method_options": {"side_fraction": 0.0}}),
     "flowib": ("flowib", {}),
+    "multic": ("multic", {}),
 }
 
 

@@ -378,13 +378,30 @@ def _encode(source: FrameSource, out, config: EncodeConfig) -> StreamHeader:
     return encoder.header
 
 
+#: the candidate search's VMAF sees runs of `JUDGED_RUN` neighbouring frames (VMAF's motion feature needs them)
+#: at up to `JUDGED_RUNS` places spread over the video: bounded memory and time on a long video
+JUDGED_RUN, JUDGED_RUNS = 5, 9
+
+
+def judged_frames(num_frames: int) -> list[int]:
+    """The frames the candidate search judges by VMAF: all of a short video, else evenly spread runs."""
+    if num_frames <= JUDGED_RUN * JUDGED_RUNS:
+        return list(range(num_frames))
+    starts = np.linspace(0, num_frames - JUDGED_RUN, JUDGED_RUNS).round().astype(int)
+    return sorted({int(s) + k for s in starts for k in range(JUDGED_RUN)})
+
+
 def _encode_best_candidate(source: FrameSource, out, config: EncodeConfig,
                            candidates: tuple[tuple[float, bool], ...]) -> StreamHeader:
     """Decide by measurement how a method splits the budget between keyframes and side sections (h, conditions)
-    and whether its generator runs: encode each candidate (share, generator on), decode it, keep the stream
-    closest to the original (squared error over the whole video, streamed; the candidates are small in memory).
+    and whether its generator runs: encode each candidate (share, generator on), decode it, keep the stream the
+    tuned metric puts closest to the original (VMAF on runs of frames spread over the video, or with tune "psnr"
+    the squared error over all of it; streamed, so memory does not grow with the video).
     No side bytes with the generator off is coded as an `interp` stream: the same frames without a clip unit's
-    bytes, so the result is never worse than `interp` at the same target."""
+    bytes, so the result is never worse than `interp` at the same target by that metric."""
+    from genvc.inter.sketch import score
+
+    tune = config.method_options.tune
     best = None
     for fraction, generator in candidates:
         options = replace(config.method_options, side_fraction=fraction, generator=generator)
@@ -394,9 +411,14 @@ def _encode_best_candidate(source: FrameSource, out, config: EncodeConfig,
         buffer = io.BytesIO()
         header = _encode(source, buffer, trial)
         _, decoded = iter_decode(buffer.getvalue(), model=config.model)
-        error = sum(float(np.sum((a.astype(np.float32) - b) ** 2)) for a, b in zip(decoded, source.frames()))
-        if best is None or error < best[0]:
-            best = (error, buffer.getvalue(), header)
+        if tune == "psnr":
+            quality = -sum(float(np.sum((a.astype(np.float32) - b) ** 2)) for a, b in zip(decoded, source.frames()))
+        else:
+            judged = set(judged_frames(header.num_frames))
+            pairs = [(a, b) for i, (a, b) in enumerate(zip(source.frames(), decoded)) if i in judged]
+            quality = score(np.stack([a for a, _ in pairs]), np.stack([b for _, b in pairs]), tune)
+        if best is None or quality > best[0]:
+            best = (quality, buffer.getvalue(), header)
     out.write(best[1])
     return best[2]
 

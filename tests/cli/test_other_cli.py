@@ -140,7 +140,7 @@ def test_learned_method_without_a_model_says_how(tmp_path, make_square_video, ca
     err = capsys.readouterr().err
     assert "no such model folder" in err and "genvc train" in err
     (tmp_path / "empty").mkdir()
-    assert main(["encode", str(source), "-o", str(tmp_path / "x.gvc"), "--method", "flowib", "--model",
+    assert main(["encode", str(source), "-o", str(tmp_path / "w.gvc"), "--method", "flowib", "--model",
                  str(tmp_path / "empty"), "-q"]) == 1
     assert "genvc train" in capsys.readouterr().err
 

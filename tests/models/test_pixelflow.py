@@ -234,3 +234,12 @@ def test_training_unrolls_the_few_step_sampler():
     out = model.training_losses(_batch())
     assert out["sample_mse"].item() > 0
     assert tiny(sample_weight=0.0).training_losses(_batch())["sample_mse"].item() == 0
+
+
+def test_candidates_are_judged_on_runs_spread_over_a_long_video():
+    from genvc.codec import JUDGED_RUN, JUDGED_RUNS, judged_frames
+
+    assert judged_frames(30) == list(range(30))
+    frames = judged_frames(3000)
+    assert len(frames) == JUDGED_RUN * JUDGED_RUNS and frames[0] == 0 and frames[-1] == 2999
+    assert frames[:JUDGED_RUN] == list(range(JUDGED_RUN))  # runs of neighbours, for VMAF's motion feature
