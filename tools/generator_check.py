@@ -1,0 +1,70 @@
+"""What the generator does to each kind of prediction P on a held-out video, without the rest of the codec.
+
+    python tools/generator_check.py /tmp/genvc-media/videos/sports2d/demo.mp4 --height 272 [--model DIR]
+
+The video is resized (short side `--height`, as the training data), its frames `--start`…+`--frames` are coded as
+sketches the way the training data is (`genvc.training.sketch_cache.code_video`, scale and QP from `--sketches`)
+and their keyframes as the training data's (`genvc.training.receiver`). Printed per P: PSNR (and VMAF on whole
+frames) of P alone and after the generator; for keyframe P also z = P + up(ĥ) and the generator with h.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from genvc.io import read_video
+from genvc.methods.generative import _video_tensor, restore_sketch
+from genvc.methods.generative import load_pixelflow
+from genvc.metrics.vmaf import vmaf
+from genvc.training.frame_cache import _resize
+from genvc.training.receiver import coded_receiver_inputs
+from genvc.training.sketch_cache import code_video
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255**2 / np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("video")
+    parser.add_argument("--model", help="generator folder (default: the embedded one)")
+    parser.add_argument("--height", type=int, default=272, help="resize to this short side first")
+    parser.add_argument("--start", type=int, default=60)
+    parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--sketches", nargs="+", default=["2:40", "2:48", "3:42"], help="scale:QP pairs")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    model = load_pixelflow(args.model)
+    frames = read_video(args.video, max_frames=args.start + args.frames).frames[args.start:]
+    frames = np.stack([_resize(f, args.height) for f in frames])
+    print(f"{args.video}: frames {args.start}-{args.start + len(frames) - 1} at {frames.shape[2]}x{frames.shape[1]}")
+    for pair in args.sketches:
+        scale, qp = float(pair.split(":")[0]), int(pair.split(":")[1])
+        sketch = code_video(frames, scale, qp)
+        restored = restore_sketch(model, sketch, scale)
+        print(f"sketch 1/{scale:g} QP {qp}: P {psnr(sketch, frames):.2f} dB VMAF {vmaf(frames, sketch):.1f} | "
+              f"generator {psnr(restored, frames):.2f} dB VMAF {vmaf(frames, restored):.1f}", flush=True)
+    clip = frames[:13]  # a training-length keyframe clip
+    inputs = coded_receiver_inputs(clip)
+    m = model.config.pixel_multiple
+    size = (clip.shape[1] + (-clip.shape[1]) % m, clip.shape[2] + (-clip.shape[2]) % m)
+    receiver = {k: _video_tensor(v, *size) if v.ndim == 4 else torch.from_numpy(v)[None] for k, v in inputs.items()}
+    video = _video_tensor(clip, *size)
+    to_frames = lambda t: ((t[0, :, :, :clip.shape[1], :clip.shape[2]] + 1) * 127.5).round().clamp(0, 255)  # noqa: E731
+    with torch.no_grad():
+        data, _ = model.compress_h(video, receiver, 1.0)
+        outs = {"generator": model.decode(receiver), "z = P + up(h)": model.decode(receiver, h_data=data, steps=0),
+                "generator with h": model.decode(receiver, h_data=data)}
+    x = to_frames(video).permute(1, 2, 3, 0).numpy()
+    line = f"keyframes (13 frames): P {psnr(inputs['prediction'], x):.2f} dB"
+    for name, out in outs.items():
+        line += f" | {name} {psnr(to_frames(out).permute(1, 2, 3, 0).numpy(), x):.2f} dB"
+    print(line + f" | h {len(data) * 8 / clip[..., 0].size:.4f} bpp")
+
+
+if __name__ == "__main__":
+    main()
