@@ -9,7 +9,7 @@ keyframes put back at both ends.
 
 Frames are replicate-padded to the model's pixel multiple and cropped after decoding. Models saved by
 `genvc train` with the FLOW-IB VAE model (`genvc.models.GenvcModel`, e.g. the Wan preset) are served by
-`genvc.methods.flowib` instead: `build` picks by the model folder's kind.
+`genvc.methods.vae_latent` instead: `build` picks by the model folder's kind.
 """
 
 from __future__ import annotations
@@ -248,9 +248,9 @@ def _factory(pixel_cls, legacy_name: str):
     def build(model=None, **kwargs) -> ClipMethod:
         if model_kind(model) == "pixelflow":
             return pixel_cls(model=model, **kwargs)
-        from genvc.methods import flowib
+        from genvc.methods import vae_latent
 
-        return getattr(flowib, legacy_name)(model, **{k: v for k, v in kwargs.items() if k == "steps"})
+        return getattr(vae_latent, legacy_name)(model, **{k: v for k, v in kwargs.items() if k == "steps"})
 
     return build
 
