@@ -24,6 +24,11 @@ from genvc.training.receiver import coded_receiver_inputs
 from genvc.training.sketch_cache import code_video
 
 
+def vmaf_text(reference: np.ndarray, frames: np.ndarray) -> str:
+    value = vmaf(reference, frames)
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255**2 / np.mean((a.astype(np.float64) - b) ** 2)))
 
@@ -46,8 +51,8 @@ def main() -> None:
         scale, qp = float(pair.split(":")[0]), int(pair.split(":")[1])
         sketch = code_video(frames, scale, qp)
         restored = restore_sketch(model, sketch, scale)
-        print(f"sketch 1/{scale:g} QP {qp}: P {psnr(sketch, frames):.2f} dB VMAF {vmaf(frames, sketch):.1f} | "
-              f"generator {psnr(restored, frames):.2f} dB VMAF {vmaf(frames, restored):.1f}", flush=True)
+        print(f"sketch 1/{scale:g} QP {qp}: P {psnr(sketch, frames):.2f} dB VMAF {vmaf_text(frames, sketch)} | "
+              f"generator {psnr(restored, frames):.2f} dB VMAF {vmaf_text(frames, restored)}", flush=True)
     clip = frames[:13]  # a training-length keyframe clip
     inputs = coded_receiver_inputs(clip)
     m = model.config.pixel_multiple
