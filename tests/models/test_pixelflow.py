@@ -243,3 +243,26 @@ def test_candidates_are_judged_on_runs_spread_over_a_long_video():
     frames = judged_frames(3000)
     assert len(frames) == JUDGED_RUN * JUDGED_RUNS and frames[0] == 0 and frames[-1] == 2999
     assert frames[:JUDGED_RUN] == list(range(JUDGED_RUN))  # runs of neighbours, for VMAF's motion feature
+
+
+def test_the_detail_head_touches_sketch_clips_only_and_trains_alone():
+    model = tiny(detail_width=8, detail_blocks=1)
+    batch = _batch()
+    batch["conditions"]["source"] = torch.tensor([[1.0, 0.5], [0.0, 1.0]])  # a sketch clip, a keyframe clip
+    video = batch["video"]
+    assert torch.equal(model.add_detail(video, batch["conditions"]), video)  # zero-initialised: the identity
+    torch.nn.init.normal_(model.detail.tail.weight, std=0.1)
+    detailed = model.add_detail(video, batch["conditions"])
+    assert not torch.equal(detailed[0], video[0]) and torch.equal(detailed[1], video[1])
+    chosen = {id(p) for p in model.trainable_parameters("detail")}
+    assert chosen == {id(p) for p in model.detail.parameters()}
+    with pytest.raises(ModelError, match="detail_width"):
+        tiny().trainable_parameters("detail")
+    optimizer = torch.optim.Adam(model.trainable_parameters("detail"), lr=3e-3)
+    before = model.training_losses(batch, stage="detail")["loss"].item()
+    for _ in range(20):
+        loss = model.training_losses(batch, stage="detail")["loss"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert model.training_losses(batch, stage="detail")["loss"].item() < before

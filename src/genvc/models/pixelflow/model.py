@@ -27,7 +27,7 @@ from torch import nn
 from genvc.errors import ModelError
 from genvc.models.entropy import GaussianEntropyModel
 from genvc.models.pixelflow.config import RECEIVER_INPUTS, SOURCE_KEY, PixelFlowConfig
-from genvc.models.pixelflow.networks import Compressor, VelocityNet
+from genvc.models.pixelflow.networks import Compressor, DetailNet, VelocityNet
 from genvc.models.pretrained import PretrainedMixin
 from genvc.models.prior import gaussian_kl
 
@@ -55,6 +55,23 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         # where P comes from (keyframe interpolation or the sketch, and at what scale): the sketch's P is already
         # close, its errors are blur and coding noise rather than misplaced motion
         self.source_embed = nn.Linear(2, config.width)
+        self.detail = DetailNet(config.detail_width, config.detail_blocks) if config.detail_width else None
+
+    def trainable_parameters(self, stage: str | None = None) -> list[nn.Parameter]:
+        """Stage "detail" trains the sketch's detail head alone (on a trained flow); otherwise everything."""
+        if stage == "detail":
+            if self.detail is None:
+                raise ModelError("stage 'detail' needs model.detail_width > 0")
+            return list(self.detail.parameters())
+        return list(self.parameters())
+
+    def add_detail(self, video: torch.Tensor, receiver: dict) -> torch.Tensor:
+        """The detail head on generated frames (pixels) of clips whose P is a sketch; others pass unchanged."""
+        source = receiver.get(SOURCE_KEY)
+        if self.detail is None or source is None:
+            return video
+        is_sketch = (source[:, 0] > 0.5).view(-1, 1, 1, 1, 1)
+        return torch.where(is_sketch, self.detail(video, source[:, 1]), video)
 
     # -- latent ------------------------------------------------------------------------------------------------------
     def to_latent(self, video: torch.Tensor) -> torch.Tensor:
@@ -125,6 +142,8 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
 
     # -- training ------------------------------------------------------------------------------------------------
     def training_losses(self, batch: dict, stage: str | None = None) -> dict[str, torch.Tensor]:
+        if stage == "detail":
+            return self._detail_losses(batch)
         cfg = self.config
         video = batch["video"]
         conditions = batch.get("conditions") or {}
@@ -162,6 +181,18 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         return {"loss": loss, "flow_mse": flow.detach(), "sample_mse": sample.detach(), "bpp_h": (per_clip(bits) / pixels).detach(),
                 "z_mse": per_clip(z_mse).detach()}
 
+    def _detail_losses(self, batch: dict) -> dict[str, torch.Tensor]:
+        """L1 of the detail head's output on the (frozen) flow's output without h, as the sketch method decodes."""
+        video, conditions = batch["video"], batch.get("conditions") or {}
+        with torch.no_grad():
+            prediction, context = self.receiver_latents(conditions)
+            h_sent = torch.zeros(video.shape[0], dtype=torch.bool, device=video.device)
+            generated = self.from_latent(self.generate(prediction, self.features(conditions, context, conditions,
+                                                                                  h_sent)))
+        detailed = self.add_detail(generated, conditions)
+        loss = (detailed - video).abs().mean()
+        return {"loss": loss, "detail_l1": loss.detach(), "flow_l1": (generated - video).abs().mean()}
+
     @torch.no_grad()
     def reconstruct(self, video: torch.Tensor, conditions: dict | None = None, stage: str | None = None,
                     step: float = 1.0) -> torch.Tensor:
@@ -173,8 +204,10 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
             prediction, context = self.receiver_latents(conditions or {})
             h, _ = self.compressor.down(x, prediction)
             h_hat = self.entropy.quantize(h / step, context, step) * step
+            if stage == "detail":  # as the sketch method decodes: no h
+                h_hat = None
             out = self.decode_latent(h_hat, prediction, context, conditions or {}, conditions)
-            return self.from_latent(out).clamp(-1, 1)
+            return self.add_detail(self.from_latent(out), conditions or {}).clamp(-1, 1)
         finally:
             self.train(was_training)
 
@@ -207,7 +240,7 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
             h_shape = self.h_shape(tuple(prediction.shape[2:]))
             h_hat = self.entropy.decompress(h_data, (1, self.config.h_channels, *h_shape), context, step) * step
         out = self.decode_latent(h_hat, prediction, context, receiver, modalities, steps)
-        return self.from_latent(out).clamp(-1, 1)
+        return self.add_detail(self.from_latent(out), receiver).clamp(-1, 1)
 
     def h_shape(self, latent_shape: tuple[int, int, int]) -> tuple[int, int, int]:
         return tuple(-(-n // s) for n, s in zip(latent_shape, self.config.h_stride))

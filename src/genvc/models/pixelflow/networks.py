@@ -97,3 +97,35 @@ class Compressor(nn.Module):
             y = conv(F.silu(F.interpolate(y, scale_factor=stride, mode="nearest")))
         t, hh, ww = latent_shape
         return self.to_latent(F.silu(y[:, :, :t, :hh, :ww]))
+
+
+class _PlainResidual(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(F.relu(self.conv1(x)))
+
+
+class DetailNet(nn.Module):
+    """The sketch's detail head: per frame, on a 2×2 pixel-unshuffle (finer than the flow's 4×4 latent), residual
+    blocks predict a correction of the generated frame; a constant 1/scale plane says how much detail the sketch
+    lost. Its output layer starts at zero (identity). B×3×T×H×W in [-1, 1]; H and W even."""
+
+    def __init__(self, width: int, blocks: int):
+        super().__init__()
+        self.head = nn.Conv2d(4 * 4, width, 3, padding=1)
+        self.body = nn.Sequential(*[_PlainResidual(width) for _ in range(blocks)])
+        self.tail = nn.Conv2d(width, 3 * 4, 3, padding=1)
+        nn.init.zeros_(self.tail.weight)
+        nn.init.zeros_(self.tail.bias)
+
+    def forward(self, video: torch.Tensor, inverse_scale: torch.Tensor) -> torch.Tensor:
+        b, c, t, h, w = video.shape
+        frames = video.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w)
+        plane = inverse_scale.to(frames.dtype).repeat_interleave(t).view(-1, 1, 1, 1).expand(b * t, 1, h, w)
+        x = F.pixel_unshuffle(torch.cat([frames, plane], dim=1), 2)
+        out = frames + F.pixel_shuffle(self.tail(self.body(self.head(x))), 2)
+        return out.reshape(b, t, c, h, w).permute(0, 2, 1, 3, 4)
