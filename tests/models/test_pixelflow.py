@@ -266,3 +266,15 @@ def test_the_detail_head_touches_sketch_clips_only_and_trains_alone():
         loss.backward()
         optimizer.step()
     assert model.training_losses(batch, stage="detail")["loss"].item() < before
+
+
+def test_a_sketch_can_skip_the_flow_for_the_detail_head_alone():
+    model = tiny(detail_width=8, detail_blocks=1, sketch_flow=False)
+    torch.nn.init.normal_(model.velocity.out.weight, std=0.1)  # a flow that changes its input
+    receiver = _batch(b=1)["conditions"]
+    sketch = {**receiver, "source": torch.tensor([[1.0, 0.5]])}
+    assert torch.equal(model.decode(sketch), sketch["prediction"])  # zero detail head, no flow: P itself
+    assert not torch.equal(model.decode(receiver), receiver["prediction"])  # keyframe P: the flow runs
+    flowing = tiny(detail_width=8, detail_blocks=1)
+    torch.nn.init.normal_(flowing.velocity.out.weight, std=0.1)
+    assert not torch.equal(flowing.decode(sketch), sketch["prediction"])

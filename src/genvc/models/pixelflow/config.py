@@ -69,6 +69,10 @@ class PixelFlowConfig:
     #: VMAF); a 2×2 per-frame net trained with L1 on the same data gave +0.4 to +1.1 after 600 steps
     detail_width: int = 0
     detail_blocks: int = 4
+    #: whether clips whose P is a sketch (and no h) go through the flow before the detail head. Off in the embedded
+    #: model: on held-out sports2d the 1,000-step flow cost the sketch 2–4 VMAF, which the detail head then had to
+    #: win back (flow + head: −1.5 to +0.8 VMAF over the plain sketch)
+    sketch_flow: bool = True
 
     def __post_init__(self) -> None:
         choices = {"path": ("reformed", "noise"), "prior": ("conditional", "standard"), "objective": ("rate", "kl")}

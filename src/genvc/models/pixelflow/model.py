@@ -65,6 +65,12 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
             return list(self.detail.parameters())
         return list(self.parameters())
 
+    def skips_flow(self, receiver: dict, h_sent: bool) -> bool:
+        """True where the flow does not run: clips whose P is a sketch, without h, when `sketch_flow` is off."""
+        source = receiver.get(SOURCE_KEY)
+        return (not self.config.sketch_flow and not h_sent and source is not None
+                and bool((source[:, 0] > 0.5).all()))
+
     def add_detail(self, video: torch.Tensor, receiver: dict) -> torch.Tensor:
         """The detail head on generated frames (pixels) of clips whose P is a sketch; others pass unchanged."""
         source = receiver.get(SOURCE_KEY)
@@ -187,8 +193,9 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         with torch.no_grad():
             prediction, context = self.receiver_latents(conditions)
             h_sent = torch.zeros(video.shape[0], dtype=torch.bool, device=video.device)
+            steps = 0 if self.skips_flow(conditions, False) else None
             generated = self.from_latent(self.generate(prediction, self.features(conditions, context, conditions,
-                                                                                  h_sent)))
+                                                                                  h_sent), steps))
         detailed = self.add_detail(generated, conditions)
         loss = (detailed - video).abs().mean()
         return {"loss": loss, "detail_l1": loss.detach(), "flow_l1": (generated - video).abs().mean()}
@@ -206,7 +213,8 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
             h_hat = self.entropy.quantize(h / step, context, step) * step
             if stage == "detail":  # as the sketch method decodes: no h
                 h_hat = None
-            out = self.decode_latent(h_hat, prediction, context, conditions or {}, conditions)
+            steps = 0 if self.skips_flow(conditions or {}, h_hat is not None) else None
+            out = self.decode_latent(h_hat, prediction, context, conditions or {}, conditions, steps)
             return self.add_detail(self.from_latent(out), conditions or {}).clamp(-1, 1)
         finally:
             self.train(was_training)
@@ -239,6 +247,8 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         if h_data is not None:
             h_shape = self.h_shape(tuple(prediction.shape[2:]))
             h_hat = self.entropy.decompress(h_data, (1, self.config.h_channels, *h_shape), context, step) * step
+        if self.skips_flow(receiver, h_hat is not None) and modalities is None:
+            steps = 0
         out = self.decode_latent(h_hat, prediction, context, receiver, modalities, steps)
         return self.add_detail(self.from_latent(out), receiver).clamp(-1, 1)
 
