@@ -94,6 +94,15 @@ class ProcessPool:
             raise _died() from None
 
     def close(self, cancel: bool = False) -> None:
+        """Finish (or, with `cancel`, drop) the queued tasks. Cancelling also stops the running ones: otherwise the
+        interpreter's exit waits for every clip a worker is still coding (a Ctrl-C would take a minute or more)."""
+        if cancel:
+            terminate = getattr(self._pool, "terminate_workers", None)  # Python ≥ 3.14
+            if terminate is not None:
+                terminate()
+                return
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                process.terminate()
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
