@@ -346,10 +346,16 @@ def run_case(case: Case, directory: Path) -> Result:
                   output is not None and output.is_file())
 
 
+def terminal_sigint() -> None:
+    """In the child, before exec: SIGINT as at a terminal. A run started in the background by a non-interactive
+    shell (`cmd &`) has SIGINT ignored, the child would inherit that, and Python keeps an ignored SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _run_interrupted(argv: list[str], marker: str) -> tuple[int, str, str]:
     env = dict(os.environ, PYTHONPATH=f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "genvc", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
+                            stderr=subprocess.PIPE, env=env, preexec_fn=terminal_sigint)
     seen = b""
     while marker.encode() not in seen and proc.poll() is None:
         seen += proc.stderr.read(1)

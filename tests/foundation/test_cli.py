@@ -68,7 +68,8 @@ def test_ctrl_c_during_encode_leaves_no_output(tmp_path):
     out = tmp_path / "bikes.gvc"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "genvc", "encode", str(sample_path("bikes")), "-o", str(out),
-                             "--frames", "200"], stderr=subprocess.PIPE, env=env)
+                             "--frames", "200"], stderr=subprocess.PIPE, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as at a terminal
     seen = b""
     while b"encode:" not in seen and proc.poll() is None:  # interrupt once coding is under way
         seen += proc.stderr.read(1)

@@ -23,7 +23,8 @@ def _start(video_folder: Path, out: Path, resume: bool) -> subprocess.Popen:
     for arg in override_args(video_folder, out, **KEYS):
         cmd += ["--set", arg]
     return subprocess.Popen(cmd + (["--resume"] if resume else []), env=subprocess_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as at a terminal
 
 
 def _wait_for_step(proc: subprocess.Popen, out: Path, step: int, timeout: float = 60) -> None:
