@@ -45,3 +45,18 @@ def tiny_wan_vae():
 @pytest.fixture(scope="session")
 def tiny_transformer():
     return dict(TINY_TRANSFORMER)
+
+
+@pytest.fixture(scope="session")
+def save_wan_core(tiny_wan_vae, tiny_transformer):
+    """Writes the tiny Wan VAE and FLF2V transformer (36 in, 16 out; `transformer` overrides its config) under
+    `root/vae` and `root/transformer`, the two subfolders every hub stand-in has."""
+    def save(root, **transformer) -> None:
+        from diffusers import AutoencoderKLWan, WanTransformer3DModel
+
+        torch.manual_seed(0)
+        AutoencoderKLWan(**tiny_wan_vae).save_pretrained(root / "vae")
+        WanTransformer3DModel(**{**tiny_transformer, **transformer}, in_channels=36, out_channels=16
+                              ).save_pretrained(root / "transformer")
+
+    return save

@@ -15,16 +15,12 @@ CLIP_TOKENS = (32 // 16) ** 2 + 1  # patches + class token
 
 
 @pytest.fixture(scope="module")
-def clip_hub(tmp_path_factory, tiny_wan_vae, tiny_transformer):
-    from diffusers import AutoencoderKLWan, WanTransformer3DModel
+def clip_hub(tmp_path_factory, tiny_transformer, save_wan_core):
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
 
-    torch.manual_seed(0)
     root = tmp_path_factory.mktemp("wan-flf2v-clip")
-    AutoencoderKLWan(**tiny_wan_vae).save_pretrained(root / "vae")
     inner = tiny_transformer["num_attention_heads"] * tiny_transformer["attention_head_dim"]
-    transformer = {**tiny_transformer, "image_dim": 16, "added_kv_proj_dim": inner, "pos_embed_seq_len": 2 * CLIP_TOKENS}
-    WanTransformer3DModel(**transformer, in_channels=36, out_channels=16).save_pretrained(root / "transformer")
+    save_wan_core(root, image_dim=16, added_kv_proj_dim=inner, pos_embed_seq_len=2 * CLIP_TOKENS)
     CLIPVisionModel(CLIPVisionConfig(**CLIP)).save_pretrained(root / "image_encoder")
     CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(
         root / "image_processor")

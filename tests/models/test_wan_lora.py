@@ -7,13 +7,9 @@ from genvc.models import GeneratorConfig, GenvcModel, VAEConfig, build_model
 
 
 @pytest.fixture(scope="module")
-def fake_hub(tmp_path_factory, tiny_wan_vae, tiny_transformer):
-    from diffusers import AutoencoderKLWan, WanTransformer3DModel
-
-    torch.manual_seed(0)
+def fake_hub(tmp_path_factory, save_wan_core):
     root = tmp_path_factory.mktemp("wan-flf2v")
-    AutoencoderKLWan(**tiny_wan_vae).save_pretrained(root / "vae")
-    WanTransformer3DModel(**tiny_transformer, in_channels=36, out_channels=16).save_pretrained(root / "transformer")
+    save_wan_core(root)
     return str(root)
 
 

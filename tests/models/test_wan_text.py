@@ -24,14 +24,11 @@ def _tiny_tokenizer():
 
 
 @pytest.fixture(scope="module")
-def text_hub(tmp_path_factory, tiny_wan_vae, tiny_transformer):
-    from diffusers import AutoencoderKLWan, WanTransformer3DModel
+def text_hub(tmp_path_factory, save_wan_core):
     from transformers import UMT5Config, UMT5EncoderModel
 
-    torch.manual_seed(0)
     root = tmp_path_factory.mktemp("wan-text")
-    AutoencoderKLWan(**tiny_wan_vae).save_pretrained(root / "vae")
-    WanTransformer3DModel(**tiny_transformer, in_channels=36, out_channels=16).save_pretrained(root / "transformer")
+    save_wan_core(root)
     UMT5EncoderModel(UMT5Config(vocab_size=8, d_model=TEXT_DIM, d_kv=4, d_ff=32, num_layers=1, num_heads=2)
                      ).save_pretrained(root / "text_encoder")
     _tiny_tokenizer().save_pretrained(root / "tokenizer")
