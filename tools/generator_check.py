@@ -16,8 +16,7 @@ import numpy as np
 import torch
 
 from genvc.io import read_video
-from genvc.methods.generative import _video_tensor, restore_sketch
-from genvc.methods.generative import load_pixelflow
+from genvc.methods.generative import _video_tensor, load_pixelflow, receiver_tensors, restore_sketch
 from genvc.metrics.vmaf import vmaf
 from genvc.training.frame_cache import _resize
 from genvc.training.receiver import coded_receiver_inputs
@@ -57,7 +56,7 @@ def main() -> None:
     inputs = coded_receiver_inputs(clip)
     m = model.config.pixel_multiple
     size = (clip.shape[1] + (-clip.shape[1]) % m, clip.shape[2] + (-clip.shape[2]) % m)
-    receiver = {k: _video_tensor(v, *size) if v.ndim == 4 else torch.from_numpy(v)[None] for k, v in inputs.items()}
+    receiver = receiver_tensors(inputs, *size)
     video = _video_tensor(clip, *size)
     to_frames = lambda t: ((t[0, :, :, :clip.shape[1], :clip.shape[2]] + 1) * 127.5).round().clamp(0, 255)  # noqa: E731
     with torch.no_grad():

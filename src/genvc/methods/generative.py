@@ -76,6 +76,13 @@ def _video_tensor(frames: np.ndarray, height: int, width: int) -> torch.Tensor:
     return F.pad(video, (0, width - w, 0, height - h, 0, 0), mode="replicate")
 
 
+def receiver_tensors(inputs: dict[str, np.ndarray], height: int, width: int) -> dict[str, torch.Tensor]:
+    """`genvc.methods.receiver` inputs as a batch of one: image sequences padded to height×width, vectors as
+    they are."""
+    return {k: _video_tensor(v, height, width) if v.ndim == 4 else torch.from_numpy(v)[None]
+            for k, v in inputs.items()}
+
+
 #: frames the generator restores at once (plus `WINDOW_HALO` on each side for context) when it restores a whole
 #: sketch: memory stays bounded by the window, not the clip (the (2+1)D net sees ±`blocks` frames per step)
 WINDOW, WINDOW_HALO = 16, 4
@@ -92,7 +99,6 @@ def restore_sketch(model, upsampled: np.ndarray, scale: float, steps: int | None
     """The generator on a decoded, upsampled sketch (uint8 T×H×W×3), no h: P = the sketch (`receiver.from_sketch`),
     restored in temporal windows."""
     from genvc.methods.receiver import from_sketch
-    from genvc.models.pixelflow.config import SOURCE_KEY
 
     t, h, w = upsampled.shape[:3]
     m = model.config.pixel_multiple
@@ -100,9 +106,7 @@ def restore_sketch(model, upsampled: np.ndarray, scale: float, steps: int | None
     out = np.empty_like(upsampled)
     for start in range(0, t, WINDOW):
         lo, hi = max(0, start - WINDOW_HALO), min(t, start + WINDOW + WINDOW_HALO)
-        inputs = from_sketch(upsampled[lo:hi], scale)
-        receiver = {k: _video_tensor(v, *size) for k, v in inputs.items() if k != SOURCE_KEY}
-        receiver[SOURCE_KEY] = torch.from_numpy(inputs[SOURCE_KEY])[None]
+        receiver = receiver_tensors(from_sketch(upsampled[lo:hi], scale), *size)
         restored = _to_frames(model.decode(receiver, steps=steps), h, w)
         stop = min(t, start + WINDOW)
         out[start:stop] = restored[start - lo: stop - lo]
@@ -137,13 +141,9 @@ class PixelFlowMethod(ClipMethod):
 
     def _receiver(self, ctx: ClipContext) -> dict[str, torch.Tensor]:
         from genvc.methods.receiver import from_keyframes
-        from genvc.models.pixelflow.config import SOURCE_KEY
 
         size = self._padded(ctx.height, ctx.width)
-        inputs = from_keyframes(ctx.first, ctx.last, ctx.num_frames)
-        receiver = {name: _video_tensor(v, *size) for name, v in inputs.items() if name != SOURCE_KEY}
-        receiver[SOURCE_KEY] = torch.from_numpy(inputs[SOURCE_KEY])[None]
-        return receiver
+        return receiver_tensors(from_keyframes(ctx.first, ctx.last, ctx.num_frames), *size)
 
     def _modalities(self, sections: dict[int, bytes], ctx: ClipContext) -> dict[str, torch.Tensor]:
         from genvc import conditions
