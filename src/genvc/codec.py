@@ -103,7 +103,7 @@ def _scan(source: FrameSource, config: EncodeConfig) -> tuple[int, np.ndarray | 
     """Frame count and, with shot detection, shot probabilities, from one streamed read (48×27 thumbnails)."""
     thumbs = []
     count = 0
-    with tqdm(desc="scan", unit="frame", disable=not config.progress) as bar:
+    with tqdm(desc="scan", unit="frame", total=source.expected_frames, disable=not config.progress) as bar:
         if config.shot_detection:
             from genvc.clipplan.shots import thumbnail
 
@@ -402,6 +402,8 @@ def _encode_best_candidate(source: FrameSource, out, config: EncodeConfig,
     from genvc.inter.sketch import score
 
     tune = config.method_options.tune
+    if not config.method_options.generator:  # the user switched it off: only the candidates without it
+        candidates = tuple(c for c in candidates if not c[1])
     best = None
     for fraction, generator in candidates:
         options = replace(config.method_options, side_fraction=fraction, generator=generator)

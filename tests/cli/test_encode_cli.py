@@ -154,3 +154,18 @@ def test_mp4_on_stdin_and_gvc_on_stdout_in_process(tmp_path, clip_file, monkeypa
     assert main(["encode", "-", "-o", "-", "-q", "--no-shot-detection"]) == 0
     out = capsysbinary.readouterr()
     assert read_stream(out.out).header.num_frames == 12 and not (tmp_path / "-").exists()
+
+
+def test_generator_off_never_runs_the_generator(tmp_path, clip_file, monkeypatch):
+    # --generator off: no clip asks the decoder for the generator, and the encoder does not even try it
+    from genvc.methods.sketch import SketchMethod, describe_config
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the generator ran")
+
+    monkeypatch.setattr(SketchMethod, "restore", refuse)
+    out = tmp_path / "off.gvc"
+    assert main(["encode", str(clip_file), "-o", str(out), "--bpp", "0.05", "-q", "--generator", "off"]) == 0
+    clips = read_stream(out.read_bytes()).clips
+    assert clips and not any(describe_config(unit.sections[6])["generator"] for unit in clips)
+    assert main(["encode", str(clip_file), "-o", str(out), "-y", "-q", "--generator", "off"]) == 0  # no --bpp

@@ -77,6 +77,18 @@ def test_file_and_memory_encodes_agree_and_write_no_partial_file(tmp_path, make_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.y4m", "out.gvc"]
 
 
+def test_the_scan_bar_knows_the_declared_frame_count(tmp_path, make_square_video):
+    # the scan's progress bar gets a total (and so an ETA) from what the container declares, seek included
+    from genvc.io.source import FileSource
+
+    path = tmp_path / "in.mp4"
+    write_video(path, make_square_video(14, 48, 64))
+    assert FileSource(path).expected_frames == 14
+    assert FileSource(path, start=4).expected_frames == 10
+    assert FileSource(path, start=4, max_frames=3).expected_frames == 3
+    assert MemorySource(read_video(path)).expected_frames == 14
+
+
 class _ShortSecondPass(MemorySource):
     """A source that yields fewer frames on its second read (a file truncated while it is encoded)."""
 

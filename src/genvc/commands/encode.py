@@ -59,6 +59,9 @@ def register(subparsers) -> None:
     p.add_argument("--text", help="caption for Multi-C text conditioning")
     p.add_argument("--tune", default="vmaf", choices=["vmaf", "psnr"],
                    help="sketch: run the generator where it raises VMAF or where it lowers MSE")
+    p.add_argument("--generator", default="auto", choices=["auto", "off"],
+                   help="auto: the encoder measures, per clip, whether the generator improves it; off: never run "
+                   "it (decodes at the speed of vvdec and OpenCV, e.g. for long videos on a CPU)")
     p.add_argument("--stats", action="store_true",
                    help="also decode the stream and print its PSNR (and VMAF where libvmaf is available)")
     add_threads_arg(p)
@@ -96,7 +99,8 @@ def run(args) -> int:
     config = EncodeConfig(
         method=args.method, bpp=args.bpp, keyframe_bytes=args.keyframe_bytes, interval=args.interval,
         intra=args.intra, shot_detection=not args.no_shot_detection, model=args.model,
-        method_options={"level": args.level, "text": args.text, "tune": args.tune}, progress=not args.quiet,
+        method_options={"level": args.level, "text": args.text, "tune": args.tune,
+                        "generator": args.generator == "auto"}, progress=not args.quiet,
         workers=args.workers, ray=ray_address(args.ray),
     )
     config.validate()

@@ -10,13 +10,15 @@ from typing import Iterator
 import numpy as np
 
 from genvc.errors import InputError
-from genvc.io.video import Video, check_size, iter_frames, probe_video
+from genvc.io.video import Video, check_size, estimated_frames, iter_frames, probe_video
 
 
 class FrameSource:
     width: int
     height: int
     fps: Fraction
+    #: how many frames a pass is expected to yield (a progress bar's total), None if unknown; passes count for real
+    expected_frames: int | None = None
 
     def frames(self) -> Iterator[np.ndarray]:
         """One pass over the frames, uint8 H×W×3 each, all of the source's size (InputError otherwise)."""
@@ -27,6 +29,7 @@ class MemorySource(FrameSource):
     def __init__(self, video: Video) -> None:
         self.video = video
         self.width, self.height, self.fps = video.width, video.height, video.fps
+        self.expected_frames = video.num_frames
 
     def frames(self) -> Iterator[np.ndarray]:
         return iter(self.video.frames)
@@ -43,6 +46,11 @@ class FileSource(FrameSource):
         self.path, self.max_frames, self.start = path, max_frames, start
         self.width, self.height, self.fps = probe_video(path)
         check_size(self.width, self.height)
+        declared = estimated_frames(path)
+        if declared is not None:
+            self.expected_frames = max(0, declared - start)
+            if max_frames is not None:
+                self.expected_frames = min(self.expected_frames, max_frames)
 
     def frames(self) -> Iterator[np.ndarray]:
         shape = (self.height, self.width, 3)

@@ -94,6 +94,16 @@ def probe_video(path: str | os.PathLike) -> tuple[int, int, Fraction]:
         container.close()
 
 
+def estimated_frames(path: str | os.PathLike) -> int | None:
+    """The frame count the container declares (None where it declares none): a progress bar's total before the
+    frames are counted, never trusted for coding."""
+    container = _open(path)
+    try:
+        return container.streams.video[0].frames or None
+    finally:
+        container.close()
+
+
 def iter_frames(path: str | os.PathLike, max_frames: int | None = None, start: int = 0) -> Iterator[np.ndarray]:
     """Decode frames as uint8 RGB arrays. Variable-frame-rate input is read frame by frame (timestamps dropped)."""
     import av
