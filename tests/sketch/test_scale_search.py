@@ -51,3 +51,13 @@ def test_the_choice_never_loses_more_than_1_vmaf_to_full_size_vvenc(clips, name,
     ours = vmaf(frames, decode_sketch(chosen.data, w, h, chosen.scale, len(frames)))
     theirs = vmaf(frames, decode_sketch(full.data, w, h, 1, len(frames)))
     assert ours >= theirs - 1.0, (name, budget, chosen.scale, chosen.qp, ours, theirs)
+
+
+@pytest.mark.parametrize("num_frames", [16, 30, 45, 46, 90, 300])
+def test_the_judged_sample_is_one_run_of_neighbours_in_every_fifth_of_the_clip(num_frames):
+    sample = sample_frames(num_frames)
+    assert len(sample) == 15 and all(0 <= t < num_frames for t in sample)
+    runs = np.split(np.array(sample), np.flatnonzero(np.diff(sample) != 1) + 1) if num_frames > 20 else None
+    if runs is not None:  # long clips: five separate runs of three, one per fifth (stratified)
+        assert [len(r) for r in runs] == [3] * 5
+        assert sorted(int(r[1] * 5 // num_frames) for r in runs) == [0, 1, 2, 3, 4]

@@ -183,13 +183,19 @@ def _fit(small: np.ndarray, budget: int, fps: float, guess: int = 40) -> SketchC
     return None if qp is None else _final(small, budget, fps, qp)
 
 
-def sample_frames(num_frames: int, run: int = 5) -> list[int]:
-    """The frames candidates are judged on: runs of `run` consecutive frames (VMAF's motion feature needs
-    neighbours) at the start, middle and end of the clip; all frames of a short clip."""
-    if num_frames <= 3 * run:
+def sample_frames(num_frames: int, runs: int = 5, run: int = 3) -> list[int]:
+    """The frames candidates are judged on: `runs` runs of `run` consecutive frames (VMAF's motion feature needs
+    neighbours), one at the centre of each equal part of the clip (a stratified sample: every part of the clip
+    counts alike); all frames of a short clip.
+
+    Measured (exp: every scale of synth-pan and synth-zoom at 0.005 bpp coded at the budget, VMAF of the sample
+    against VMAF over all 45 frames): 5 runs of 3 were within 0.1-0.6 of the all-frame score at every scale and
+    picked the all-frame best on both; the former runs of 5 at the start, middle and end were 1.3-2.3 below (the
+    start run sits next to the intra picture) and picked 1/1.5 on synth-pan, where all frames say full size."""
+    if num_frames <= runs * run:
         return list(range(num_frames))
-    starts = (0, (num_frames - run) // 2, num_frames - run)
-    return sorted({t for s in starts for t in range(s, s + run)})
+    centres = [int((k + 0.5) * num_frames / runs) for k in range(runs)]
+    return sorted({min(max(c - run // 2, 0), num_frames - run) + i for c in centres for i in range(run)})
 
 
 def score(original: np.ndarray, decoded: np.ndarray, tune: str = "vmaf") -> float:

@@ -145,14 +145,16 @@ class SketchMethod(ClipMethod):
         tune = _tune(ctx)
         plain = decode_sketch(code.data, w, h, code.scale, t)
         # The generator runs where it brings the clip closer to the original by the tuned metric, judged on the
-        # frames the scale search judges (runs at the start, middle and end: both ends included).
+        # frames the scale search judges.
         sample = sample_frames(t)
         flags = 0
         if _generator_allowed(ctx):
             refined = self.restore_sample(plain[sample], sample, code.scale)
             if score(frames[sample], refined, tune) > score(frames[sample], plain[sample], tune):
                 flags = _REFINED
-        ends = (refined if flags & _REFINED else plain[sample])[[0, -1]]
+        ends = plain[[0, t - 1]]
+        if flags & _REFINED and (ctx.first is not None or ctx.last is not None):  # only then is there a choice
+            ends = self.restore_sample(ends, [0, t - 1], code.scale)
         if ctx.first is None or _mse(ends[0], frames[0]) <= _mse(ctx.first, frames[0]):
             flags |= _FIRST_FROM_SKETCH
         if ctx.last is None or _mse(ends[1], frames[-1]) <= _mse(ctx.last, frames[-1]):
