@@ -107,6 +107,20 @@ def test_vmaf_orders_quality():
     assert same > mild > strong
 
 
+@pytest.mark.parametrize("chunk", [1, 4, 11, 12, 40])
+def test_streamed_vmaf_equals_vmaf_over_the_whole_video(chunk):
+    # chunks scored with a neighbour on each side give every frame the score it gets in one run
+    from genvc.ffmpeg import has_libvmaf
+    from genvc.metrics.vmaf import streamed_vmaf, vmaf
+
+    if not has_libvmaf():
+        pytest.skip("this ffmpeg has no libvmaf")
+    a = smooth_clip(12, 64, 64)
+    b = noisy(a, 10)
+    b[6:] = np.roll(b[6:], 3, axis=2)  # motion differs between the halves
+    assert streamed_vmaf(zip(a, b), chunk=chunk) == pytest.approx(vmaf(a, b), abs=1e-9)
+
+
 def test_unavailable_learned_metrics_are_none_not_zero(monkeypatch, tmp_path):
     import genvc.metrics.suite as suite
 

@@ -117,7 +117,7 @@ def run(args) -> int:
     else:  # files: streamed, memory independent of the video's length
         encode_file(args.input, args.output, config, max_frames=args.frames, start=args.start)
         data = Path(args.output).read_bytes()
-        video = read_video(args.input, max_frames=args.frames, start=args.start) if args.stats else None
+        video = None
     seconds = time.perf_counter() - started
 
     out = message_stream(args.output)
@@ -126,16 +126,21 @@ def run(args) -> int:
     bpp = len(data) * 8 / num_pixels
     print(f"{args.output}: {len(data)} bytes, {bpp:.5f} bpp, {header.num_frames} frames "
           f"{header.width}x{header.height} @ {format_fps(header.fps)} fps, {seconds:.1f} s", file=out)
-    print(stats_line(data, video if args.stats else None), file=out)
+    source = None
+    if args.stats:
+        from genvc.io.source import FileSource, MemorySource
+
+        source = MemorySource(video) if video is not None else FileSource(args.input, args.frames, args.start)
+    print(stats_line(data, source), file=out)
     if args.bpp is not None and bpp > args.bpp * (1 + BPP_TOLERANCE):
         warn(f"--bpp {args.bpp:g} cannot be reached for this video: the stream is at its floor, {bpp:.5f} bpp "
              f"({len(data)} bytes, {bpp / args.bpp:.1f}x the target)")
     return 0
 
 
-def stats_line(data: bytes, video=None) -> str:
-    """One line: bytes per clip with its mode (sketch: scale, QP, generator), and with `video`, the decoded
-    stream's PSNR and VMAF against it."""
+def stats_line(data: bytes, source=None) -> str:
+    """One line: bytes per clip with its mode (sketch: scale, QP, generator), and with `source` (a
+    `genvc.io.source.FrameSource`), a second: the decoded stream's PSNR and VMAF against it."""
     from genvc.commands.info import describe
 
     parts = []
@@ -146,14 +151,36 @@ def stats_line(data: bytes, video=None) -> str:
             text += f" 1/{s['scale']:g} QP {s['qp']} generator {'on' if s['generator'] else 'off'}"
         parts.append(text)
     line = "  clips: " + "; ".join(parts)
-    if video is not None:
-        from genvc.codec import decode
-        from genvc.metrics import psnr_rgb, psnr_yuv
-        from genvc.metrics.vmaf import vmaf
-
-        decoded = decode(data).frames
-        line += (f"\n  quality: PSNR-RGB {psnr_rgb(video.frames, decoded):.2f} dB, "
-                 f"PSNR-Y {psnr_yuv(video.frames, decoded)['y']:.2f} dB")
-        score = vmaf(video.frames, decoded, video.fps) if min(video.height, video.width) >= 64 else None
-        line += ", VMAF n/a" if score is None else f", VMAF {score:.1f}"
+    if source is not None:
+        line += "\n  quality: " + _quality(data, source)
     return line
+
+
+def _quality(data: bytes, source) -> str:
+    """PSNR-RGB, PSNR-Y and VMAF of the decoded stream against `source`, streamed frame by frame (memory does not
+    grow with the video's length)."""
+    from fractions import Fraction
+
+    from genvc.codec import iter_decode
+    from genvc.io.source import counted
+    from genvc.metrics.color import rgb_to_yuv
+    from genvc.metrics.psnr import frame_mse, psnr_from_mse
+    from genvc.metrics.vmaf import streamed_vmaf
+
+    header, decoded = iter_decode(data)
+    mse_rgb, mse_y = [], []
+
+    def pairs():
+        for (_, original), frame in zip(counted(source.frames(), header.num_frames, "the input"), decoded):
+            mse_rgb.append(frame_mse(original[None], frame[None])[0])
+            mse_y.append(frame_mse(rgb_to_yuv(original)[None, ..., 0], rgb_to_yuv(frame)[None, ..., 0])[0])
+            yield original, frame
+
+    if min(header.width, header.height) >= 64:
+        score = streamed_vmaf(pairs(), Fraction(header.fps))
+    else:
+        score = None
+        for _ in pairs():
+            pass
+    text = f"PSNR-RGB {psnr_from_mse(mse_rgb):.2f} dB, PSNR-Y {psnr_from_mse(mse_y):.2f} dB"
+    return text + (", VMAF n/a" if score is None else f", VMAF {score:.1f}")

@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 from fractions import Fraction
+from typing import Iterable
 
 import numpy as np
 
@@ -18,9 +19,9 @@ def _even(frames: np.ndarray) -> np.ndarray:
     return frames[:, :h, :w]
 
 
-def vmaf(original: np.ndarray, decoded: np.ndarray, fps: Fraction = Fraction(25), threads: int = 2,
-         model: str = "version=vmaf_v0.6.1") -> float | None:
-    """Mean VMAF over frames, or None when this ffmpeg has no libvmaf."""
+def vmaf_scores(original: np.ndarray, decoded: np.ndarray, fps: Fraction = Fraction(25), threads: int = 2,
+                model: str = "version=vmaf_v0.6.1") -> list[float] | None:
+    """VMAF of each frame, or None when this ffmpeg has no libvmaf."""
     from genvc.ffmpeg import has_libvmaf, run_measured
 
     if not has_libvmaf():
@@ -44,4 +45,42 @@ def vmaf(original: np.ndarray, decoded: np.ndarray, fps: Fraction = Fraction(25)
     scores = [frame["metrics"]["vmaf"] for frame in result["frames"]]
     if len(scores) != t:
         raise RuntimeError(f"libvmaf scored {len(scores)} frames, expected {t}")
-    return float(np.mean(scores))
+    return scores
+
+
+def vmaf(original: np.ndarray, decoded: np.ndarray, fps: Fraction = Fraction(25), threads: int = 2,
+         model: str = "version=vmaf_v0.6.1") -> float | None:
+    """Mean VMAF over frames, or None when this ffmpeg has no libvmaf."""
+    scores = vmaf_scores(original, decoded, fps, threads, model)
+    return None if scores is None else float(np.mean(scores))
+
+
+def streamed_vmaf(pairs: Iterable[tuple[np.ndarray, np.ndarray]], fps: Fraction = Fraction(25), chunk: int = 120,
+                  threads: int = 2) -> float | None:
+    """Mean VMAF over (original, decoded) frame pairs of any length, holding `chunk` + 2 pairs at a time.
+
+    Exact, not an estimate: a frame's VMAF depends on itself and its two neighbours (the motion feature, motion2,
+    is the smaller motion towards the previous and the next frame), so each chunk is scored with one frame more on
+    each side and only its own frames' scores are kept."""
+    total, count, window = 0.0, 0, []  # window: the frame before the chunk (if any), the chunk, one frame after
+    has_before = False
+    for pair in pairs:
+        window.append(pair)
+        if len(window) == has_before + chunk + 1:
+            scores = _window_scores(window, fps, threads)
+            if scores is None:
+                return None
+            kept = scores[has_before:has_before + chunk]
+            total, count = total + sum(kept), count + len(kept)
+            window, has_before = window[-2:], True  # the chunk's last frame comes before the next chunk
+    if len(window) > has_before:
+        scores = _window_scores(window, fps, threads)
+        if scores is None:
+            return None
+        kept = scores[has_before:]
+        total, count = total + sum(kept), count + len(kept)
+    return total / count if count else None
+
+
+def _window_scores(window: list[tuple[np.ndarray, np.ndarray]], fps: Fraction, threads: int) -> list[float] | None:
+    return vmaf_scores(np.stack([a for a, _ in window]), np.stack([b for _, b in window]), fps, threads)
