@@ -38,7 +38,7 @@ from genvc.io.video import check_size
 from genvc.methods.base import ClipContext, ClipMethod, MethodOptions, get_method, method_name_for_id
 from genvc.parallel import make_pool
 from genvc.utils.atomic import atomic_path, check_writable
-from genvc.utils.memory import bound_heap
+from genvc.utils.memory import trim_heap
 
 #: the leftover of the clips' budgets is recoded into one clip when it is above this share of their budget
 LEFTOVER_RECODE_SHARE = 0.02
@@ -94,7 +94,9 @@ def _method(name: str, model) -> ClipMethod:
 
 
 def _code_clip(name: str, model, frames: np.ndarray, ctx: ClipContext, budget: int | None) -> dict[int, bytes]:
-    return _method(name, model).encode(frames, ctx, budget)
+    sections = _method(name, model).encode(frames, ctx, budget)
+    trim_heap()  # once per clip: what the clip's buffers left free goes back to the OS
+    return sections
 
 
 # ---------------------------------------------------------------- the encoder
@@ -256,6 +258,7 @@ class _Encoder:
                 keep_from = clips[next_clip].start if next_clip < len(clips) else index + 1
                 window = {i: f for i, f in window.items() if i >= keep_from}
                 decoded = {i: f for i, f in decoded.items() if i >= keep_from}
+                trim_heap()
 
     # -- methods whose clips carry their keyframes (the sketch)
 
@@ -477,6 +480,7 @@ def iter_decode(data: bytes, model: str | None = None, progress: bool = False
                     yield frame
             # Keyframes before this clip's end are never needed again.
             decoded = {k: v for k, v in decoded.items() if k >= clip.end}
+            trim_heap()
         bar.close()
 
     return header, frames()
@@ -505,7 +509,6 @@ def encode_file(input_path: str | os.PathLike, output_path: str | os.PathLike, c
     """Encode a video file as a stream: memory holds a few clip windows, and the `.gvc` is written as it is coded,
     to a temporary file renamed over `output_path` only when complete."""
     check_writable(output_path)  # fail before the (long) encode, not after it
-    bound_heap()
     source = FileSource(input_path, max_frames=max_frames, start=start)
     with atomic_path(output_path) as tmp:
         with open(tmp, "wb") as f:
@@ -530,7 +533,6 @@ def read_gvc(path: str | os.PathLike) -> bytes:
 
 def decode_file(input_path: str | os.PathLike, output_path: str | os.PathLike, model: str | None = None,
                 lossless: bool = False, progress: bool = False) -> StreamHeader:
-    bound_heap()
     header, frames = iter_decode(read_gvc(input_path), model=model, progress=progress)
     write_video(output_path, frames, header.fps, lossless=lossless)
     return header

@@ -40,9 +40,6 @@ def default_workers(task_bytes: int = 0) -> int:
 
 
 def _init_worker(threads: int) -> None:
-    from genvc.utils.memory import bound_heap
-
-    bound_heap()
     # N workers on N cores: one intra-op thread each, or they fight over the cores.
     try:
         import torch

@@ -196,3 +196,32 @@ def test_clips_coded_on_a_local_ray_instance_give_the_same_bytes(make_square_vid
     video = make_square_video(20, 48, 64)
     config = dict(method="sketch", bpp=0.2, interval=6, shot_detection=False, model=generator)
     assert encode(video, EncodeConfig(**config, ray=None)) == encode(video, EncodeConfig(**config, workers=1))
+
+
+_PEAK = """
+import resource, sys
+from genvc.codec import EncodeConfig, encode_file
+encode_file(sys.argv[1], sys.argv[2], EncodeConfig(method="interp", bpp=0.01, shot_detection=False, progress=False),
+            max_frames=int(sys.argv[3]))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.slow
+def test_encode_memory_does_not_grow_with_the_video(tmp_path):
+    # issue 14: 600 frames need at most 1.3x the peak of 150 (glibc's heap fragmented: +15 % before trim_heap)
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    texture = rng.integers(0, 256, (272, 1280, 3), dtype=np.uint8)
+    frames = np.stack([texture[:, 2 * t % 640:2 * t % 640 + 640] for t in range(600)])
+    path = tmp_path / "pan.mp4"
+    write_video(path, frames, Fraction(25))
+    del frames
+    peaks = {}
+    for n in (150, 600):
+        out = subprocess.run([sys.executable, "-c", _PEAK, str(path), str(tmp_path / f"{n}.gvc"), str(n)],
+                             capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        peaks[n] = int(out.stdout.split()[-1])
+    assert peaks[600] <= 1.3 * peaks[150], peaks

@@ -1,4 +1,4 @@
-"""Keep frame-sized buffers out of the heap, so that memory stays flat over a long video."""
+"""Keep memory flat over a long video: freed frame buffers go back to the OS once per clip window."""
 
 from __future__ import annotations
 
@@ -6,20 +6,27 @@ import ctypes
 import ctypes.util
 import functools
 
-_M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
-#: buffers at least this large are mmapped and go back to the OS when freed. glibc raises its threshold each time
-#: a large mmapped block is freed, after which frames (500 KB at 640×272) come from the heap and fragment it:
-#: measured on a 640×272 interp encode, peak RSS grew 669 → 715 MB from 150 to 600 frames with glibc's default,
-#: 528 → 534 MB with this threshold.
-MMAP_THRESHOLD = 128 << 10
-
 
 @functools.lru_cache(maxsize=1)
-def bound_heap() -> bool:
-    """Fix glibc's mmap threshold for this process (a no-op elsewhere); True when it was set."""
-    name = ctypes.util.find_library("c")
+def _libc():
     try:
-        libc = ctypes.CDLL(name)
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-    except (OSError, AttributeError, TypeError):  # not glibc
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        return libc if hasattr(libc, "malloc_trim") else None
+    except (OSError, TypeError):  # not glibc
+        return None
+
+
+def trim_heap() -> bool:
+    """Return the heap's free pages to the OS (glibc `malloc_trim`; a no-op elsewhere); True when it ran.
+
+    Called once per clip window by the encoder, the decoder and each clip task. Without it, frame-sized buffers
+    freed inside the heap fragment it and the peak grows with the video. Measured on a streamed 640×272 interp
+    encode, peak RSS at 150 → 600 frames: glibc's defaults 152 → 175 MB, with this 152 → 152 MB. The earlier fix,
+    a fixed 128 KB mmap threshold, kept memory as flat but mmapped every torch temporary too: a sketch encode
+    (bikes, 30 frames, 0.01 bpp) spent 17.1 s in the kernel instead of 2.7 s and took 48.3 s instead of 38.7 s.
+    """
+    libc = _libc()
+    if libc is None:
         return False
+    libc.malloc_trim(0)
+    return True
