@@ -40,7 +40,17 @@ def default_workers(task_bytes: int = 0) -> int:
 
 
 def _init_worker(threads: int) -> None:
-    # N workers on N cores: one intra-op thread each, or they fight over the cores.
+    """N workers on N cores: torch, OpenCV and the encoders ffmpeg runs (vvenc) get the worker's share of the cores,
+    or they fight over them (a spawned worker starts from the defaults, not from the parent's --threads)."""
+    from genvc import ffmpeg
+
+    ffmpeg.ENCODER_THREADS = threads
+    try:
+        import cv2
+
+        cv2.setNumThreads(threads)
+    except ImportError:
+        pass
     try:
         import torch
 
@@ -73,8 +83,10 @@ class ProcessPool:
     """N local worker processes (spawned: a forked copy of a process that already runs torch threads can hang)."""
 
     def __init__(self, workers: int) -> None:
+        from genvc import ffmpeg
+
         self.workers = workers
-        threads = max(1, available_cores() // workers)
+        threads = ffmpeg.ENCODER_THREADS or max(1, available_cores() // workers)  # --threads, else a share
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_init_worker, initargs=(threads,))
 

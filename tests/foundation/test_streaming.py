@@ -151,6 +151,23 @@ def test_a_killed_worker_is_one_error_and_no_output(tmp_path, make_square_video,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.y4m"]
 
 
+@pytest.mark.parametrize("user_threads", [None, 3])
+def test_each_worker_gets_its_share_of_the_cores_or_the_users_threads(monkeypatch, user_threads):
+    # a spawned worker starts from the defaults: without this, each worker's vvenc used every core
+    from genvc import ffmpeg
+    from genvc.parallel import available_cores
+
+    monkeypatch.setattr(ffmpeg, "ENCODER_THREADS", user_threads)
+    pool = ProcessPool(2)
+    try:
+        settings = pool.result(pool.submit(eval, "(__import__('genvc.ffmpeg').ffmpeg.ENCODER_THREADS, "
+                                                 "__import__('torch').get_num_threads())"))
+    finally:
+        pool.close()
+    share = user_threads or max(1, available_cores() // 2)
+    assert settings == (share, share)
+
+
 def test_cli_refuses_zero_workers(tmp_path, make_square_video):
     src = tmp_path / "in.y4m"
     write_video(src, make_square_video(6, 48, 64))
