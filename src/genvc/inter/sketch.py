@@ -161,7 +161,8 @@ def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[
 
 def _final(small: np.ndarray, budget: int, fps: float, qp: int) -> SketchCode | None:
     """The final-preset code nearest below `budget`, starting from the fast search's QP less FINAL_QP_OFFSET: one
-    QP up while it overshoots, one down while the size a QP step adds is predicted to still fit."""
+    QP up while it overshoots, then one down while it still fits. Measured, not predicted: a QP step is 4-12 % of
+    the bytes (synth-static at full size, QP 40 → 39: +4.2 %), and predicting 12 % stopped one QP short."""
     best, qp = None, max(QP_RANGE[0], qp - FINAL_QP_OFFSET)
     while qp <= QP_RANGE[-1]:
         data = _encode(small, qp, fps, PRESET)
@@ -171,7 +172,7 @@ def _final(small: np.ndarray, budget: int, fps: float, qp: int) -> SketchCode | 
             qp += 1
             continue
         best = SketchCode(data, 0, qp)
-        if qp == QP_RANGE[0] or len(data) * 2 ** (1 / QP_PER_HALVING) > budget:
+        if qp == QP_RANGE[0]:
             return best
         qp -= 1
     return best
@@ -289,21 +290,27 @@ def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | No
     if not candidates:
         return encode_sketch_at(frames, ladder[-1], FLOOR_QP, fps)
     best = max(candidates, key=lambda c: c.score)
-    code = _finish(frames, best, budget, fps, ladder)
+    code = _finish(frames, best, budget, fps, ladder, judge)
     full = next((c for c in candidates if c.scale == 1), None)
     margin = CLOSE if tune == "vmaf" else CLOSE / 100 * abs(full.score if full else 0)
     if full is not None and best is not full and best.score - full.score < margin:
-        rival = _finish(frames, full, budget, fps, ladder)
+        rival = _finish(frames, full, budget, fps, ladder, judge)
         if _judge_code(frames, rival.data, rival.scale, judge) > _judge_code(frames, code.data, code.scale, judge):
             return rival
     return code
 
 
-def _finish(frames: np.ndarray, candidate: Candidate, budget: int, fps: float, ladder: tuple[float, ...]) -> SketchCode:
+def _finish(frames: np.ndarray, candidate: Candidate, budget: int, fps: float, ladder: tuple[float, ...],
+            judge: Judge) -> SketchCode:
     """A candidate's final code, with what the integer QP step left of the budget spent on resolution."""
     code = candidate.code
     finer = [s for s in ladder if s < candidate.scale]
-    return _fill(frames, code, budget, fps, finest=max(finer) if finer else 1)
+    filled = _fill(frames, code, budget, fps, finest=max(finer) if finer else 1)
+    if filled is code or code.scale > 1:  # a finer picture at the same QP
+        return filled
+    # at full size the fill trades a slightly smaller picture for one QP step: kept only where the judge agrees
+    # (synth-static at 0.01 bpp: filled 82.1 VMAF on 3.6 % more bytes than vvenc's 82.5 at full size)
+    return filled if _judge_code(frames, filled.data, filled.scale, judge) > candidate.score else code
 
 
 def fill_chroma(frames: np.ndarray, code: SketchCode, budget: int, fps: float) -> SketchCode:
