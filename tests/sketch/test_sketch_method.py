@@ -19,8 +19,13 @@ def generator(tiny_generator):
 
 @pytest.mark.parametrize("bpp", [0.05, 0.2])
 def test_target_rate_is_met_within_5_percent(video, generator, bpp):
+    from genvc.bitstream import read_stream
+    from genvc.methods.sketch import describe_config
+
     data = encode(video, EncodeConfig(method="sketch", bpp=bpp, model=str(generator), shot_detection=False))
-    assert abs(len(data) * 8 / video.num_pixels - bpp) / bpp < 0.05
+    error = (len(data) * 8 / video.num_pixels - bpp) / bpp
+    at_best = all(describe_config(u.sections[6])["qp"] == 0 for u in read_stream(data).clips)
+    assert abs(error) < 0.05 or (at_best and error < 0)  # below the target only where QP 0 leaves nothing to buy
     decoded = decode(data, model=str(generator))
     assert decoded.frames.shape == video.frames.shape
     assert psnr_rgb(video.frames, decoded.frames) > 22.0

@@ -1,6 +1,7 @@
 """Code a clip's frames at 1/s of their size with vvenc (10-bit, QP search to a byte budget) and decode them back.
 
-Only decoder-needed NAL units are kept (`intra.elementary`), so the bytes counted are the bytes a decoder needs.
+Only decoder-needed NAL units are kept, the leading parameter sets deflated against a dictionary
+(`genvc.inter.paramsets`), so the bytes counted are the bytes a decoder needs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import cv2
 import numpy as np
 
 from genvc.errors import FormatError, InputError
+from genvc.inter import paramsets
 from genvc.intra import elementary
 from genvc.ratesearch import first_true
 from genvc.ffmpeg import decode_to_rgb, raw_rgb_input, run
@@ -100,6 +102,12 @@ def upsample(frames: np.ndarray, width: int, height: int, scale: float) -> np.nd
 
 
 def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma_offset: int = 0) -> bytes:
+    """The sketch payload of `small` at `qp`."""
+    return paramsets.pack(vvenc_annexb(small, qp, fps, preset, chroma_offset))
+
+
+def vvenc_annexb(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma_offset: int = 0) -> bytes:
+    """vvenc's own output for `small` (T×H×W×3 uint8, whole 8×8 blocks) with the sketch's settings."""
     t, h, w = small.shape[:3]
     seconds = max(1, int(np.ceil(t / max(fps, 1e-3))) + 1)  # one intra period covers the clip
     args = [*raw_rgb_input(w, h, max(fps, 1e-3)), "-pix_fmt", "yuv420p10le", "-c:v", "libvvenc",
@@ -110,7 +118,7 @@ def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma
         annexb = run(args, small.tobytes(), "sketch encoding")
     except InputError:  # vvenc's worker threads crashed once in ~500 bench encodes: retry single-threaded
         annexb = run(args[:-3] + ["-threads", "1"] + args[-3:], small.tobytes(), "sketch encoding")
-    return elementary.strip_vvc(annexb)
+    return annexb
 
 
 def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[int | None, bytes]:
@@ -368,11 +376,13 @@ def encode_sketch_at(frames: np.ndarray, scale: float, qp: int, fps: float, pres
 
 
 def decode_sketch(data: bytes, width: int, height: int, scale: float, num_frames: int,
-                  only: list[int] | None = None) -> np.ndarray:
+                  only: list[int] | None = None, packed: bool = True) -> np.ndarray:
     """The sketch's frames upsampled to width×height (num_frames×H×W×3 uint8; only the frames `only` lists if
-    given); FormatError if it is not that."""
+    given); FormatError if it is not that. `packed` False: a version-1 sketch (every unit varint-framed, no
+    deflated parameter sets)."""
     check_scale(scale)
     sw, sh = sketch_size(width, height, scale)
     pw, ph = _padded(sw), _padded(sh)
-    frames = decode_to_rgb("vvc", elementary.restore_vvc(data), pw, ph, "sketch decoding", num_frames)
+    annexb = paramsets.unpack(data) if packed else elementary.restore_vvc(data)
+    frames = decode_to_rgb("vvc", annexb, pw, ph, "sketch decoding", num_frames)
     return upsample(frames if only is None else frames[only], width, height, scale)

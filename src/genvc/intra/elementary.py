@@ -77,12 +77,13 @@ def restore_av1(payload: bytes) -> bytes:
     return AV1_TEMPORAL_DELIMITER + payload
 
 
+def vvc_units(annexb: bytes) -> list[bytes]:
+    """The NAL units of a VVC Annex-B stream that a decoder needs (no SEI, AUD, filler, ...)."""
+    return [nal for nal in split_annexb(annexb) if len(nal) >= 2 and nal_type("vvc", nal) not in _VVC_DROP]
+
+
 def strip_vvc(annexb: bytes) -> bytes:
-    out = bytearray()
-    for nal in split_annexb(annexb):
-        if len(nal) >= 2 and nal_type("vvc", nal) not in _VVC_DROP:
-            out += encode_varint(len(nal)) + nal
-    return bytes(out)
+    return b"".join(encode_varint(len(nal)) + nal for nal in vvc_units(annexb))
 
 
 def restore_vvc(payload: bytes) -> bytes:

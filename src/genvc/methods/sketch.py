@@ -28,7 +28,8 @@ from genvc.inter.sketch import SCALE_UNIT, fill_chroma, plain_judge, sample_fram
 from genvc.methods.base import ClipContext, ClipMethod
 
 _CONFIG = struct.Struct("<BBBB")  # version, scale in sixteenths, flags, qp (informational)
-_VERSION = 1
+_VERSION = 2  # 2: parameter sets deflated (genvc.inter.paramsets); 1 (still decoded): every unit as it is
+_VERSIONS = (1, 2)
 _FIRST_FROM_SKETCH, _LAST_FROM_SKETCH, _REFINED = 1, 2, 4  # _REFINED: the generator restores the sketch
 _SECTION_FRAMING = 2 * (1 + 4) + _CONFIG.size  # two sections: tag and length varint each, and the config
 #: what the encoder's generator switch optimizes: VMAF (the generator may trade a little PSNR for detail) or MSE
@@ -43,7 +44,7 @@ def describe_config(config: bytes) -> dict:
     if len(config) != _CONFIG.size:
         raise FormatError("not a sketch config section")
     version, scale, flags, qp = _CONFIG.unpack(config)
-    if version != _VERSION:
+    if version not in _VERSIONS:
         raise FormatError(f"unsupported sketch config version {version}")
     return {"scale": scale / SCALE_UNIT, "qp": qp, "generator": bool(flags & _REFINED),
             "first": "sketch" if flags & _FIRST_FROM_SKETCH else "keyframe",
@@ -168,11 +169,11 @@ class SketchMethod(ClipMethod):
             raise FormatError("a sketch clip has exactly a config and a sketch section")
         version, scale, flags, _qp = _CONFIG.unpack(config)
         scale /= SCALE_UNIT
-        if version != _VERSION or flags & ~(_FIRST_FROM_SKETCH | _LAST_FROM_SKETCH | _REFINED):
+        if version not in _VERSIONS or flags & ~(_FIRST_FROM_SKETCH | _LAST_FROM_SKETCH | _REFINED):
             raise FormatError(f"unsupported sketch config (version {version}, flags {flags:#x})")
         if (ctx.first is None and not flags & _FIRST_FROM_SKETCH) or (ctx.last is None and not flags & _LAST_FROM_SKETCH):
             raise FormatError("sketch clip asks for a keyframe the stream does not code")
-        frames = decode_sketch(data, ctx.width, ctx.height, scale, ctx.num_frames)
+        frames = decode_sketch(data, ctx.width, ctx.height, scale, ctx.num_frames, packed=version >= 2)
         if flags & _REFINED:
             frames = self.restore(frames, scale)
         if not flags & _FIRST_FROM_SKETCH:
