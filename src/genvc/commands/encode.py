@@ -89,6 +89,7 @@ def run(args) -> int:
     from genvc.bitstream import read_stream
     from genvc.codec import EncodeConfig, encode, encode_file
     from genvc.io import read_video
+    from genvc.io.source import FileSource, MemorySource
     from genvc.utils.atomic import write_bytes_atomic
 
     if args.frames is not None and args.frames < 1:
@@ -108,6 +109,7 @@ def run(args) -> int:
     started = time.perf_counter()
     if is_stdio(args.input) or is_stdio(args.output):  # pipes: the video and the stream in memory
         video = read_video(args.input, max_frames=args.frames, start=args.start)
+        source = MemorySource(video)  # what --stats compares with
         data = encode(video, config)
         if is_stdio(args.output):
             stdout_binary().write(data)
@@ -117,7 +119,7 @@ def run(args) -> int:
     else:  # files: streamed, memory independent of the video's length
         encode_file(args.input, args.output, config, max_frames=args.frames, start=args.start)
         data = Path(args.output).read_bytes()
-        video = None
+        source = FileSource(args.input, args.frames, args.start) if args.stats else None  # read again, streamed
     seconds = time.perf_counter() - started
 
     out = message_stream(args.output)
@@ -126,12 +128,7 @@ def run(args) -> int:
     bpp = len(data) * 8 / num_pixels
     print(f"{args.output}: {len(data)} bytes, {bpp:.5f} bpp, {header.num_frames} frames "
           f"{header.width}x{header.height} @ {format_fps(header.fps)} fps, {seconds:.1f} s", file=out)
-    source = None
-    if args.stats:
-        from genvc.io.source import FileSource, MemorySource
-
-        source = MemorySource(video) if video is not None else FileSource(args.input, args.frames, args.start)
-    print(stats_line(data, source), file=out)
+    print(stats_line(data, source if args.stats else None), file=out)
     if args.bpp is not None and bpp > args.bpp * (1 + BPP_TOLERANCE):
         warn(f"--bpp {args.bpp:g} cannot be reached for this video: the stream is at its floor, {bpp:.5f} bpp "
              f"({len(data)} bytes, {bpp / args.bpp:.1f}x the target)")
