@@ -28,6 +28,11 @@ def test_finds_videos_recursively_and_caches_resized_frames(video_folder, cached
     assert build_frame_cache(find_videos(video_folder), 32, cache) != paths  # another resize: another entry
 
 
+def test_excluded_globs_leave_videos_out(video_folder):
+    assert [p.name for p in find_videos(video_folder, exclude=["sub/*"])] == ["a.mp4"]
+    assert [p.name for p in find_videos(video_folder, exclude=["*.mkv", "nothing/*"])] == ["a.mp4"]
+
+
 def test_clip_shapes_range_and_determinism(cached):
     paths, names, _ = cached
     config = DataConfig(clip_frames=9, frame_stride=(1, 3), crop=(24, 32), val_clips=1)

@@ -21,7 +21,8 @@ class DataConfig:
 
     folder: str = "data"
     glob: str | None = None  # None: every file with a known video extension, recursively
-    clip_frames: int = 17  # 4k+1 (the video VAE is causal with a 4× temporal stride)
+    exclude: list[str] = field(default_factory=list)  # globs (relative to folder) of videos to leave out
+    clip_frames: int = 17  # 4k+1 for the VAE-latent models (their video VAE is causal with a 4× temporal stride)
     frame_stride: tuple[int, int] = (1, 2)  # temporal stride drawn uniformly from [min, max]
     resize: int | tuple[int, int] | None = None  # int: short side; [h, w]: exact; None: keep
     crop: tuple[int, int] = (64, 64)  # random crop for training, centre crop for validation
@@ -74,7 +75,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         d, s = self.data, self.schedule
-        if d.clip_frames < 1 or (d.clip_frames - 1) % 4:
+        vae_latent = self.model_module == "genvc.models"  # pixel-latent models (pixelflow) take any length
+        if d.clip_frames < 1 or (vae_latent and (d.clip_frames - 1) % 4):
             raise InputError(f"data.clip_frames must be 4k+1 (5, 9, 13, 17, ...), got {d.clip_frames}")
         lo, hi = d.frame_stride
         if not 1 <= lo <= hi:

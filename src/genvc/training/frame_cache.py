@@ -6,6 +6,7 @@ key covers the file (path, size, mtime) and the resize, so changing either re-de
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -22,8 +23,9 @@ from genvc.utils.atomic import atomic_path
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".y4m", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".gif"}
 
 
-def find_videos(folder: str | os.PathLike, pattern: str | None = None) -> list[Path]:
-    """Sorted video files under `folder`: those matching `pattern`, or every file with a video extension."""
+def find_videos(folder: str | os.PathLike, pattern: str | None = None, exclude: list[str] = ()) -> list[Path]:
+    """Sorted video files under `folder`: those matching `pattern`, or every file with a video extension; less those
+    matching a glob of `exclude` (relative to `folder`)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"data.folder is not a directory: {folder}")
@@ -31,6 +33,7 @@ def find_videos(folder: str | os.PathLike, pattern: str | None = None) -> list[P
         files = [p for p in folder.glob(pattern) if p.is_file()]
     else:
         files = [p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS]
+    files = [p for p in files if not any(fnmatch.fnmatch(str(p.relative_to(folder)), e) for e in exclude)]
     if not files:
         raise InputError(f"no videos found in {folder}" + (f" matching {pattern!r}" if pattern else ""))
     return sorted(files)

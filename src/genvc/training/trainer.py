@@ -178,7 +178,7 @@ class Trainer:
 
     def _datasets(self) -> tuple[ClipDataset, ValidationClips]:
         acc, data = self.accelerator, self.config.data
-        videos = find_videos(data.folder, data.glob)
+        videos = find_videos(data.folder, data.glob, data.exclude)
         if data.cache:
             if acc.is_local_main_process:  # decode once per node; the other processes wait, then memory-map it
                 build_frame_cache(videos, data.resize, self.config.cache_dir)
