@@ -31,11 +31,11 @@ def check(name: str, frames: int, bpp: float) -> dict:
         qp, fast = _search_qp(small, budget, fps, 40)
         if qp is None:
             continue
-        proxy = judge(decode_sketch(fast, w, h, scale, t)[sample], scale)
+        proxy = judge(decode_sketch(fast, w, h, scale, t)[sample], scale, qp)
         final = _final(small, budget, fps, qp)
         decoded = None if final is None else decode_sketch(final.data, w, h, scale, t)
         full = None if final is None else vmaf(f, decoded)
-        sampled = None if final is None else judge(decoded[sample], scale)
+        sampled = None if final is None else judge(decoded[sample], scale, final.qp)
         rows.append({"scale": scale, "qp": qp, "proxy": round(proxy, 2), "sampled": sampled and round(sampled, 2),
                      "full": full and round(full, 2)})
     rows = [r for r in rows if r["full"] is not None]

@@ -59,8 +59,9 @@ MIN_CODED = 32  # and to at least 32×32: vvenc fails on a 16×16 picture
 
 #: libvmaf fails on tiny frames; there, and without libvmaf, MSE judges
 VMAF_MIN_SIDE = 64
-#: scores a candidate: (its decoded frames at `sample_frames`, upsampled to full size; its scale) -> higher is better
-Judge = Callable[[np.ndarray, float], float]
+#: scores a candidate: (its decoded frames at `sample_frames`, upsampled to full size; its scale; its QP) -> higher
+#: is better
+Judge = Callable[[np.ndarray, float, int], float]
 
 
 @dataclass
@@ -221,7 +222,7 @@ def score(original: np.ndarray, decoded: np.ndarray, tune: str = "vmaf") -> floa
 def plain_judge(frames: np.ndarray, tune: str = "vmaf") -> Judge:
     """Judges a candidate by the tuned metric of its upsampled frames alone (no learned part)."""
     sample = sample_frames(len(frames))
-    return lambda decoded, scale: score(frames[sample], decoded, tune)
+    return lambda decoded, scale, qp: score(frames[sample], decoded, tune)
 
 
 @dataclass
@@ -232,9 +233,9 @@ class Candidate:
     code: SketchCode  # that stream
 
 
-def _judge_code(frames: np.ndarray, data: bytes, scale: float, judge: Judge) -> float:
+def _judge_code(frames: np.ndarray, code: SketchCode, judge: Judge) -> float:
     t, h, w = frames.shape[:3]
-    return judge(decode_sketch(data, w, h, scale, t, only=sample_frames(t)), scale)
+    return judge(decode_sketch(code.data, w, h, code.scale, t, only=sample_frames(t)), code.scale, code.qp)
 
 
 def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
@@ -263,7 +264,7 @@ def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
         if final is None:
             continue
         final.scale = scale
-        candidates.append(Candidate(scale, qp, _judge_code(frames, final.data, scale, judge), final))
+        candidates.append(Candidate(scale, qp, _judge_code(frames, final, judge), final))
         worse = worse + 1 if candidates[-1].score < max(c.score for c in candidates) else 0
         if worse >= PATIENCE or qp == QP_RANGE[0]:
             break  # qp 0: finer scales fit losslessly-near, coarser ones cannot do better
@@ -303,7 +304,7 @@ def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | No
     margin = CLOSE if tune == "vmaf" else CLOSE / 100 * abs(full.score if full else 0)
     if full is not None and best is not full and best.score - full.score < margin:
         rival = _finish(frames, full, budget, fps, ladder, judge)
-        if _judge_code(frames, rival.data, rival.scale, judge) > _judge_code(frames, code.data, code.scale, judge):
+        if _judge_code(frames, rival, judge) > _judge_code(frames, code, judge):
             return rival
     return code
 
@@ -318,7 +319,7 @@ def _finish(frames: np.ndarray, candidate: Candidate, budget: int, fps: float, l
         return filled
     # at full size the fill trades a slightly smaller picture for one QP step: kept only where the judge agrees
     # (synth-static at 0.01 bpp: filled 82.1 VMAF on 3.6 % more bytes than vvenc's 82.5 at full size)
-    return filled if _judge_code(frames, filled.data, filled.scale, judge) > candidate.score else code
+    return filled if _judge_code(frames, filled, judge) > candidate.score else code
 
 
 def fill_chroma(frames: np.ndarray, code: SketchCode, budget: int, fps: float) -> SketchCode:
@@ -380,9 +381,16 @@ def decode_sketch(data: bytes, width: int, height: int, scale: float, num_frames
     """The sketch's frames upsampled to width×height (num_frames×H×W×3 uint8; only the frames `only` lists if
     given); FormatError if it is not that. `packed` False: a version-1 sketch (every unit varint-framed, no
     deflated parameter sets)."""
+    frames = decode_sketch_small(data, width, height, scale, num_frames, packed)
+    return upsample(frames if only is None else frames[only], width, height, scale)
+
+
+def decode_sketch_small(data: bytes, width: int, height: int, scale: float, num_frames: int,
+                        packed: bool = True) -> np.ndarray:
+    """The sketch's frames as coded (num_frames × its `sketch_size` × 3 uint8, padding cropped), before
+    `upsample`."""
     check_scale(scale)
     sw, sh = sketch_size(width, height, scale)
-    pw, ph = _padded(sw), _padded(sh)
     annexb = paramsets.unpack(data) if packed else elementary.restore_vvc(data)
-    frames = decode_to_rgb("vvc", annexb, pw, ph, "sketch decoding", num_frames)
-    return upsample(frames if only is None else frames[only], width, height, scale)
+    frames = decode_to_rgb("vvc", annexb, _padded(sw), _padded(sh), "sketch decoding", num_frames)
+    return np.ascontiguousarray(frames[:, :sh, :sw])

@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 from genvc.errors import InputError
 from genvc.training.config import DataConfig
 from genvc.training.frame_cache import open_frames
+from genvc.training.sketch_cache import upsampled
 
 
 @dataclass(frozen=True)
@@ -120,20 +121,24 @@ class _ClipSource(Dataset):
         self._conditions_spec = config.conditions
         self._conditions_fn = None
 
-    def _sample(self, frames: np.ndarray, sketch: np.ndarray | None = None, scale: float | None = None) -> dict:
+    def _sample(self, frames: np.ndarray, sketch: dict) -> dict:
+        """`sketch`: the clip's coded sketch (`_sketch`), passed on to the conditions hook; {} for none."""
         sample = {"video": _to_tensor(frames)}
         if self._conditions_spec:
             if self._conditions_fn is None:
                 self._conditions_fn = load_conditions_fn(self._conditions_spec)
-            extra = {} if sketch is None else {"sketch": np.ascontiguousarray(sketch), "scale": scale}
-            sample["conditions"] = {k: _condition_tensor(v) for k, v in self._conditions_fn(frames, **extra).items()}
+            sample["conditions"] = {k: _condition_tensor(v) for k, v in self._conditions_fn(frames, **sketch).items()}
         return sample
 
-    def _sketch(self, path: Path, variant: int | None, index) -> tuple[np.ndarray | None, float | None]:
-        """The same frames and crop (`index`) of sketch `variant` of `path` (None: no sketch)."""
+    def _sketch(self, path: Path, variant: int | None, index) -> dict:
+        """The same frames and crop (`index`: frames, rows, columns) of sketch `variant` of `path`, upsampled as
+        the decoder does, with its scale and QP (nothing without a sketch)."""
         if variant is None:
-            return None, None
-        return self.videos.get(self.sketches[path][variant])[index], float(self.config.sketches[variant][0])
+            return {}
+        scale, qp = self.config.sketches[variant]
+        height, width = self.videos.get(path).shape[1:3]
+        frames = upsampled(self.videos.get(self.sketches[path][variant])[index[0]], width, height, float(scale))
+        return {"sketch": frames[(slice(None), *index[1:])], "scale": float(scale), "qp": int(qp)}
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_conditions_fn": None}
@@ -183,7 +188,7 @@ class ClipDataset(_ClipSource):
         where = (slice(start, start + (self.config.clip_frames - 1) * stride + 1, stride), slice(y, y + ch),
                  slice(x, x + cw))
         frames = self.videos.get(frange.path)[where]
-        return self._sample(frames, *self._sketch(frange.path, self.sketch_variant(epoch, index), where))
+        return self._sample(frames, self._sketch(frange.path, self.sketch_variant(epoch, index), where))
 
 
 class ValidationClips(_ClipSource):
@@ -214,7 +219,7 @@ class ValidationClips(_ClipSource):
         where = (slice(start, start + self.config.clip_frames), slice(y, y + ch), slice(x, x + cw))
         # with sketches, every other clip comes with one (variants in turn): validation covers both predictions
         variant = (i // 2) % len(self.config.sketches) if self.sketches and i % 2 else None
-        return self._sample(video[where], *self._sketch(path, variant, where))
+        return self._sample(video[where], self._sketch(path, variant, where))
 
 
 class ResumableBatchSampler:
