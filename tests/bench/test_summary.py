@@ -40,3 +40,14 @@ def test_summary_warns_on_few_points_and_reports_the_worst_gap_to_vvenc(tmp_path
     # gaps +10, -2.5 and, at 0.0075 bpp where vvenc's curve (log-interpolated between 60 and 80) gives 71.7, +3.3
     assert "| genvc | -2.5 | v 0.005 bpp | +3.6 |" in text
     assert "| v | 0.01 | 0.00750 | floor |" not in text and "| 3.0 |" in text  # 6 s vs vvenc's 2 s
+
+
+def test_summary_shows_what_the_generator_adds_against_genvc_off(tmp_path):
+    points = [_point("genvc-off", t, t, v) for t, v in ((0.002, 20.0), (0.005, 50.0), (0.01, 70.0), (0.02, 85.0))]
+    points += [_point("genvc", t, t, v) for t, v in ((0.002, 26.0), (0.005, 55.0), (0.01, 74.0), (0.02, 84.0))]
+    text = write_summary(tmp_path, points, "genvc-off").read_text()
+    assert "## What the generator adds" in text
+    assert "| v | 0.02 | 0.02000 | 0.02000 | 84.0 | 85.0 | -1.0 |" in text
+    assert "mean +3.5, worst -1.0, best +6.0 over 4 points" in text
+    genvc_bd = next(line for line in text.splitlines() if line.startswith("| v | genvc |"))
+    assert genvc_bd.split("|")[3].strip().startswith("-")  # fewer bytes for the same VMAF than generator off

@@ -28,7 +28,7 @@ class BenchConfig:
     videos: list[str]  # paths, or sample names ("bikes")
     bpps: list[float]
     out_dir: Path
-    codecs: list[str] = field(default_factory=lambda: ["genvc", scaled.NAME, *BASELINES])
+    codecs: list[str] = field(default_factory=lambda: ["genvc", GENVC_OFF, scaled.NAME, *BASELINES])
     frames: int | None = None
     method: str = "interp"  # genvc's clip method
     presets: dict[str, str] = field(default_factory=dict)  # codec → preset overriding the default
@@ -75,11 +75,18 @@ def save_crop(path: Path, frames: np.ndarray) -> None:
         Image.fromarray(center_crop(frames[len(frames) // 2])).save(tmp, format="PNG")
 
 
+#: genvc with its generator off: the same encoder and stream without the learned part (its contribution is
+#: genvc's BD-rate against this column)
+GENVC_OFF = "genvc-off"
+GENVC_CODECS = ("genvc", GENVC_OFF)
+
+
 def check_codecs(codecs: list[str]) -> None:
-    unknown = [c for c in codecs if c not in ("genvc", scaled.NAME) and c not in BASELINES]
+    unknown = [c for c in codecs if c not in (*GENVC_CODECS, scaled.NAME) and c not in BASELINES]
     if unknown:
         raise InputError(f"unknown codec{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}; known: genvc, "
-                         f"{scaled.NAME}, {', '.join(BASELINES)} (videos go before --codecs, or after a --)")
+                         f"{GENVC_OFF}, {scaled.NAME}, {', '.join(BASELINES)} (videos go before --codecs, or after "
+                         "a --)")
 
 
 class Bench:
@@ -87,14 +94,17 @@ class Bench:
         self.config = config
         check_codecs(config.codecs)  # before the store creates any folder
         self.store = ResultStore(config.out_dir)
-        self.baselines = {c: get_baseline(c) for c in config.codecs if c not in ("genvc", scaled.NAME)}
+        self.baselines = {c: get_baseline(c) for c in config.codecs if c not in (*GENVC_CODECS, scaled.NAME)}
         self.skipped: dict[str, str] = {}
-        if "genvc" in config.codecs and (reason := genvc_unavailable_reason()):
-            self.skipped["genvc"] = reason
+        for codec in (c for c in GENVC_CODECS if c in config.codecs):
+            if reason := genvc_unavailable_reason():
+                self.skipped[codec] = reason
 
     def preset(self, codec: str) -> str:
         if codec == "genvc":
             return self.config.method
+        if codec == GENVC_OFF:
+            return f"{self.config.method}, generator off"
         if codec == scaled.NAME:
             return scaled.preset()
         return self.config.presets.get(codec, self.baselines[codec].preset)
@@ -164,11 +174,12 @@ class Bench:
         pixels = video.num_pixels
         target_bytes = bpp * pixels / 8.0
         extra: dict = {}
-        if codec == "genvc":
+        if codec in GENVC_CODECS:
             stream_dir = self.config.out_dir / "streams"
             stream_dir.mkdir(exist_ok=True)
             key = point_key(name, codec, self.preset(codec), self._frames_tag(), bpp)
-            run = run_genvc(video, bpp, self.config.method, stream_dir / f"{key}.gvc")
+            options = {"method_options": {"generator": False}} if codec == GENVC_OFF else None
+            run = run_genvc(video, bpp, self.config.method, stream_dir / f"{key}.gvc", options)
             decoded, size, total, q = run.frames, run.size, run.size, None
             timings = (run.encode_seconds, run.decode_seconds, run.encode_peak_mb, run.decode_peak_mb)
             reached = size <= target_bytes

@@ -119,8 +119,28 @@ def preset_line(points: list[Point]) -> str:
         " (genvc codes its sketch with vvenc medium)." if "genvc" in presets else ".")
 
 
+def generator_lines(points: list[Point], metric: str = "vmaf") -> list[str]:
+    """genvc against genvc-off (the same encoder, generator off) at each target: what the learned part adds."""
+    lines = ["| video | target bpp | genvc bpp | genvc-off bpp | genvc | genvc-off | difference |",
+             "|---|---|---|---|---|---|---|"]
+    differences = []
+    for p in sorted((p for p in points if p.codec == "genvc"), key=lambda p: (p.video, p.target_bpp)):
+        off = next((q for q in points if q.codec == "genvc-off" and q.video == p.video
+                    and q.target_bpp == p.target_bpp), None)
+        if off is None or p.metrics.get(metric) is None or off.metrics.get(metric) is None:
+            continue
+        differences.append(p.metrics[metric] - off.metrics[metric])
+        lines.append(f"| {p.video} | {p.target_bpp:g} | {p.bpp:.5f} | {off.bpp:.5f} | {p.metrics[metric]:.1f} | "
+                     f"{off.metrics[metric]:.1f} | {differences[-1]:+.1f} |")
+    if not differences:
+        return []
+    return lines + ["", f"genvc minus genvc-off, {metric.upper()}: mean {np.mean(differences):+.1f}, worst "
+                        f"{min(differences):+.1f}, best {max(differences):+.1f} over {len(differences)} points."]
+
+
 def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
-    anchors = [anchor] + (["vvenc"] if anchor != "vvenc" and any(p.codec == "vvenc" for p in points) else [])
+    codecs = {p.codec for p in points}
+    anchors = [anchor] + [a for a in ("genvc-off", "vvenc") if a != anchor and a in codecs]
     parts = ["# genvc bench summary", "", preset_line(points), "",
              "F (bpp): the codec cannot reach the target; its floor is shown. BD-rate: negative = fewer bits for "
              "the same quality (pchip, over the common quality range; n/a where the curves do not overlap; ⚠: "
@@ -131,7 +151,11 @@ def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
     if sparse := sparse_curves(points):
         parts += [f"Caveat: fewer than {MIN_RELIABLE_POINTS} rate points for {', '.join(sparse)}: BD-rates involving "
                   "them are rough estimates.", ""]
-    compared = [c for c in ("genvc", "vvenc-scaled") if any(p.codec == c for p in points)]
+    if generator := generator_lines(points):
+        parts += ["## What the generator adds", "",
+                  "genvc against the same encoder with its generator off (`genvc-off`: the stream is decoded and "
+                  "upsampled with Lanczos, nothing learned runs), VMAF at each target:", "", *generator, ""]
+    compared = [c for c in ("genvc", "genvc-off", "vvenc-scaled") if any(p.codec == c for p in points)]
     if compared and any(p.codec == "vvenc" for p in points):
         parts += ["## Against vvenc at matched bytes", "",
                   "VMAF minus vvenc's at the same rate (vvenc's curve interpolated in log bpp; at the same target "

@@ -23,6 +23,7 @@ summary.md, report.html and this command say so.
 
 def register(subparsers) -> None:
     from genvc.bench.baselines import BASELINES
+    from genvc.bench.runner import GENVC_OFF
     from genvc.bench.scaled import NAME as SCALED
 
     p = subparsers.add_parser(
@@ -36,9 +37,10 @@ def register(subparsers) -> None:
                    help="video files, sample names (bikes, bigbuckbunny, ...) or synthetic clips (synth-static, "
                    "synth-pan, synth-zoom, synth-cut)")
     p.add_argument("--bpp", nargs="+", type=float, default=DEFAULT_BPPS, help="target bits per pixel")
-    p.add_argument("--codecs", nargs="+", default=["genvc", SCALED, *BASELINES], metavar="CODEC",
-                   help=f"genvc and/or {SCALED} (vvenc at genvc's scale search, Lanczos upsampling, no learned "
-                   f"part), {', '.join(BASELINES)} (default: all)")
+    p.add_argument("--codecs", nargs="+", default=["genvc", GENVC_OFF, SCALED, *BASELINES], metavar="CODEC",
+                   help=f"genvc, {GENVC_OFF} (genvc with its generator off: what the learned part adds), {SCALED} "
+                   f"(vvenc at genvc's scale search, Lanczos upsampling, no learned part), {', '.join(BASELINES)} "
+                   "(default: all)")
     p.add_argument("--frames", type=int, default=None, help="use the first N frames of each video (default: all)")
     p.add_argument("--method", default="sketch", help="genvc clip method (default: sketch)")
     p.add_argument("--preset", action="append", default=[], metavar="CODEC=PRESET",
