@@ -204,7 +204,7 @@ def test_the_generator_knows_where_its_prediction_comes_from():
     model = tiny()
     torch.nn.init.normal_(model.velocity.out.weight, std=0.1)
     frames, ctx = _clip(height=16, width=16)
-    sketch = {k: torch.from_numpy(np.asarray(v)) for k, v in from_sketch(frames, 2.0).items()}
+    sketch = {k: torch.from_numpy(np.asarray(v)) for k, v in from_sketch(frames, 2.0, 40).items()}
     receiver = {k: (v.permute(3, 0, 1, 2)[None].float() / 127.5 - 1 if v.ndim == 4 else v[None])
                 for k, v in sketch.items()}
     as_sketch = model.decode(receiver)
@@ -220,12 +220,12 @@ def test_restoring_a_long_sketch_in_windows_matches_whole_windows():
     from genvc.methods.generative import WINDOW, WINDOW_HALO, restore_sketch
 
     frames, _ = _clip(num_frames=WINDOW + 7, height=16, width=16)
-    assert np.array_equal(restore_sketch(tiny(), frames, 2.0), frames)  # untrained: the sketch itself
+    assert np.array_equal(restore_sketch(tiny(), frames, 2.0, 40), frames)  # untrained: the sketch itself
     model = tiny()
     torch.nn.init.normal_(model.velocity.out.weight, std=0.1)
-    restored = restore_sketch(model, frames, 2.0)
+    restored = restore_sketch(model, frames, 2.0, 40)
     assert not np.array_equal(restored, frames)
-    first = restore_sketch(model, frames[: WINDOW + WINDOW_HALO], 2.0)  # the first window with its halo
+    first = restore_sketch(model, frames[: WINDOW + WINDOW_HALO], 2.0, 40)  # the first window with its halo
     assert np.array_equal(restored[:WINDOW], first[:WINDOW])
 
 
@@ -245,36 +245,60 @@ def test_candidates_are_judged_on_runs_spread_over_a_long_video():
     assert frames[:JUDGED_RUN] == list(range(JUDGED_RUN))  # runs of neighbours, for VMAF's motion feature
 
 
-def test_the_detail_head_touches_sketch_clips_only_and_trains_alone():
-    model = tiny(detail_width=8, detail_blocks=1)
+def test_the_restorer_touches_sketch_clips_only_and_trains_alone():
+    model = tiny(restorer_width=8, restorer_blocks=1, restorer_outer_blocks=1)
     batch = _batch()
     batch["conditions"]["source"] = torch.tensor([[1.0, 0.5], [0.0, 1.0]])  # a sketch clip, a keyframe clip
+    batch["conditions"]["sketch_qp"] = torch.tensor([[40 / 63], [40 / 63]])
     video = batch["video"]
-    assert torch.equal(model.add_detail(video, batch["conditions"]), video)  # zero-initialised: the identity
-    torch.nn.init.normal_(model.detail.tail.weight, std=0.1)
-    detailed = model.add_detail(video, batch["conditions"])
-    assert not torch.equal(detailed[0], video[0]) and torch.equal(detailed[1], video[1])
-    chosen = {id(p) for p in model.trainable_parameters("detail")}
-    assert chosen == {id(p) for p in model.detail.parameters()}
-    with pytest.raises(ModelError, match="detail_width"):
-        tiny().trainable_parameters("detail")
-    optimizer = torch.optim.Adam(model.trainable_parameters("detail"), lr=3e-3)
-    before = model.training_losses(batch, stage="detail")["loss"].item()
+    assert torch.equal(model.restore(video, batch["conditions"]), video)  # zero-initialised: the identity
+    torch.nn.init.normal_(model.restorer.tail.weight, std=0.1)
+    restored = model.restore(video, batch["conditions"])
+    assert not torch.equal(restored[0], video[0]) and torch.equal(restored[1], video[1])
+    noisier = model.restore(video, {**batch["conditions"], "sketch_qp": torch.tensor([[50 / 63], [40 / 63]])})
+    assert not torch.equal(noisier[0], restored[0])  # the QP is an input
+    chosen = {id(p) for p in model.trainable_parameters("restorer")}
+    assert chosen == {id(p) for p in model.restorer.parameters()}
+    with pytest.raises(ModelError, match="restorer_width"):
+        tiny().trainable_parameters("restorer")
+    optimizer = torch.optim.Adam(model.trainable_parameters("restorer"), lr=3e-3)
+    before = model.training_losses(batch, stage="restorer")["loss"].item()
     for _ in range(20):
-        loss = model.training_losses(batch, stage="detail")["loss"]
+        loss = model.training_losses(batch, stage="restorer")["loss"]
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    assert model.training_losses(batch, stage="detail")["loss"].item() < before
+    assert model.training_losses(batch, stage="restorer")["loss"].item() < before
 
 
-def test_a_sketch_can_skip_the_flow_for_the_detail_head_alone():
-    model = tiny(detail_width=8, detail_blocks=1, sketch_flow=False)
+def test_the_restorer_sees_each_frame_with_its_neighbours_in_chunks():
+    """Per frame with its neighbours: chunked inference equals one pass, and a neighbour changes the output."""
+    from genvc.models.pixelflow.networks import RESTORER_CHUNK, SketchRestorer
+
+    torch.manual_seed(0)
+    net = SketchRestorer(8, 1, 1, frames=3)
+    torch.nn.init.normal_(net.tail.weight, std=0.1)
+    video = torch.rand(1, 3, RESTORER_CHUNK + 3, 14, 18) * 2 - 1  # sides not a multiple of 4: padded inside
+    args = (torch.tensor([0.5]), torch.tensor([0.6]))
+    net.train()
+    whole = net(video, *args)
+    net.eval()
+    chunked = net(video, *args)
+    assert chunked.shape == video.shape and torch.allclose(whole, chunked, atol=1e-6)
+    assert torch.allclose(net(video, *args, frames=slice(1, 3)), chunked[:, :, 1:3], atol=1e-6)
+    moved = video.clone()
+    moved[:, :, 2] = -moved[:, :, 2]
+    changed = (net(moved, *args) - chunked).abs().amax(dim=(0, 1, 3, 4))
+    assert changed[1] > 0 and changed[3] > 0 and changed[0] == 0 and changed[4] == 0  # neighbours 1 and 3 only
+
+
+def test_a_sketch_can_skip_the_flow_for_the_restorer_alone():
+    model = tiny(restorer_width=8, restorer_blocks=1, sketch_flow=False)
     torch.nn.init.normal_(model.velocity.out.weight, std=0.1)  # a flow that changes its input
     receiver = _batch(b=1)["conditions"]
     sketch = {**receiver, "source": torch.tensor([[1.0, 0.5]])}
-    assert torch.equal(model.decode(sketch), sketch["prediction"])  # zero detail head, no flow: P itself
+    assert torch.equal(model.decode(sketch), sketch["prediction"])  # zero restorer, no flow: P itself
     assert not torch.equal(model.decode(receiver), receiver["prediction"])  # keyframe P: the flow runs
-    flowing = tiny(detail_width=8, detail_blocks=1)
+    flowing = tiny(restorer_width=8, restorer_blocks=1)
     torch.nn.init.normal_(flowing.velocity.out.weight, std=0.1)
     assert not torch.equal(flowing.decode(sketch), sketch["prediction"])

@@ -95,9 +95,9 @@ def _to_frames(video: torch.Tensor, height: int, width: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def restore_sketch(model, upsampled: np.ndarray, scale: float, steps: int | None = None) -> np.ndarray:
-    """The generator on a decoded, upsampled sketch (uint8 T×H×W×3), no h: P = the sketch (`receiver.from_sketch`),
-    restored in temporal windows."""
+def restore_sketch(model, upsampled: np.ndarray, scale: float, qp: int, steps: int | None = None) -> np.ndarray:
+    """The generator on a decoded, upsampled sketch (uint8 T×H×W×3) coded at 1/`scale` with `qp`, no h: P = the
+    sketch (`receiver.from_sketch`), restored in temporal windows."""
     from genvc.methods.receiver import from_sketch
 
     t, h, w = upsampled.shape[:3]
@@ -106,7 +106,7 @@ def restore_sketch(model, upsampled: np.ndarray, scale: float, steps: int | None
     out = np.empty_like(upsampled)
     for start in range(0, t, WINDOW):
         lo, hi = max(0, start - WINDOW_HALO), min(t, start + WINDOW + WINDOW_HALO)
-        receiver = receiver_tensors(from_sketch(upsampled[lo:hi], scale), *size)
+        receiver = receiver_tensors(from_sketch(upsampled[lo:hi], scale, qp), *size)
         restored = _to_frames(model.decode(receiver, steps=steps), h, w)
         stop = min(t, start + WINDOW)
         out[start:stop] = restored[start - lo: stop - lo]

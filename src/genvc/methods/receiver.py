@@ -5,7 +5,8 @@ Two kinds of prediction P, computed identically by the encoder, the decoder and 
   frame, and the forward/backward occlusion map (`genvc.methods.interp.receiver_inputs`);
 - `from_sketch`: the decoded, upsampled sketch. It is already a whole clip, so it also stands in for the warped
   keyframes, and nothing is occluded.
-`source` ([is sketch, 1/scale]) tells the generator which one it got and how much detail the sketch lost.
+`source` ([is sketch, 1/scale]) tells the generator which one it got and how much detail the sketch lost; a
+sketch also gives its QP (`SKETCH_QP_KEY`), how much coding noise it carries.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from genvc.methods.interp import receiver_inputs
-from genvc.models.pixelflow.config import SOURCE_KEY
+from genvc.models.pixelflow.config import SKETCH_QP_KEY, SOURCE_KEY
 
 
 def source_code(scale: float | None) -> np.ndarray:
@@ -25,7 +26,8 @@ def from_keyframes(first: np.ndarray, last: np.ndarray, num_frames: int) -> dict
     return {**receiver_inputs(first, last, num_frames), SOURCE_KEY: source_code(None)}
 
 
-def from_sketch(upsampled: np.ndarray, scale: float) -> dict[str, np.ndarray]:
-    """`upsampled`: the decoded sketch at full size (uint8 T×H×W×3)."""
+def from_sketch(upsampled: np.ndarray, scale: float, qp: int) -> dict[str, np.ndarray]:
+    """`upsampled`: the decoded sketch at full size (uint8 T×H×W×3), coded at 1/`scale` with `qp`."""
     return {"prediction": upsampled, "anchor_first": upsampled, "anchor_last": upsampled,
-            "occlusion": np.zeros_like(upsampled), SOURCE_KEY: source_code(scale)}
+            "occlusion": np.zeros_like(upsampled), SOURCE_KEY: source_code(scale),
+            SKETCH_QP_KEY: np.array([qp / 63], np.float32)}

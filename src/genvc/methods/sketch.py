@@ -27,7 +27,7 @@ from genvc.inter import LADDER, decode_sketch, encode_sketch, encode_sketch_at
 from genvc.inter.sketch import SCALE_UNIT, fill_chroma, plain_judge, sample_frames, score
 from genvc.methods.base import ClipContext, ClipMethod
 
-_CONFIG = struct.Struct("<BBBB")  # version, scale in sixteenths, flags, qp (informational)
+_CONFIG = struct.Struct("<BBBB")  # version, scale in sixteenths, flags, qp (an input of the generator's restorer)
 _VERSION = 2  # 2: parameter sets deflated (genvc.inter.paramsets); 1 (still decoded): every unit as it is
 _VERSIONS = (1, 2)
 _FIRST_FROM_SKETCH, _LAST_FROM_SKETCH, _REFINED = 1, 2, 4  # _REFINED: the generator restores the sketch
@@ -80,17 +80,17 @@ class SketchMethod(ClipMethod):
         self.model_id = self.model.model_id
         self._hash = self.model.weights_hash()
 
-    def restore(self, upsampled: np.ndarray, scale: float) -> np.ndarray:
+    def restore(self, upsampled: np.ndarray, scale: float, qp: int) -> np.ndarray:
         """The generator on a whole clip's upsampled sketch."""
         from genvc.methods.generative import restore_sketch
 
-        return restore_sketch(self.model, upsampled, scale, self.steps)
+        return restore_sketch(self.model, upsampled, scale, qp, self.steps)
 
-    def restore_sample(self, upsampled: np.ndarray, indices: list[int], scale: float) -> np.ndarray:
+    def restore_sample(self, upsampled: np.ndarray, indices: list[int], scale: float, qp: int) -> np.ndarray:
         """The generator on the judged frames of a clip (`upsampled` = its frames `indices`, runs of neighbours from
         `sample_frames`), run by run: each run is restored as the short clip it is."""
         runs = np.split(np.arange(len(indices)), np.flatnonzero(np.diff(indices) != 1) + 1)
-        return np.concatenate([self.restore(upsampled[run], scale) for run in runs])
+        return np.concatenate([self.restore(upsampled[run], scale, qp) for run in runs])
 
     def weights_hash(self) -> bytes:
         return self._hash
@@ -135,9 +135,9 @@ class SketchMethod(ClipMethod):
         sample = sample_frames(len(frames))
         original = frames[sample]
 
-        def judge(decoded: np.ndarray, scale: float) -> float:
+        def judge(decoded: np.ndarray, scale: float, qp: int) -> float:
             plain = score(original, decoded, tune)
-            return max(plain, score(original, self.restore_sample(decoded, sample, scale), tune))
+            return max(plain, score(original, self.restore_sample(decoded, sample, scale, qp), tune))
 
         return judge
 
@@ -150,12 +150,12 @@ class SketchMethod(ClipMethod):
         sample = sample_frames(t)
         flags = 0
         if _generator_allowed(ctx):
-            refined = self.restore_sample(plain[sample], sample, code.scale)
+            refined = self.restore_sample(plain[sample], sample, code.scale, code.qp)
             if score(frames[sample], refined, tune) > score(frames[sample], plain[sample], tune):
                 flags = _REFINED
         ends = plain[[0, t - 1]]
         if flags & _REFINED and (ctx.first is not None or ctx.last is not None):  # only then is there a choice
-            ends = self.restore_sample(ends, [0, t - 1], code.scale)
+            ends = self.restore_sample(ends, [0, t - 1], code.scale, code.qp)
         if ctx.first is None or _mse(ends[0], frames[0]) <= _mse(ctx.first, frames[0]):
             flags |= _FIRST_FROM_SKETCH
         if ctx.last is None or _mse(ends[1], frames[-1]) <= _mse(ctx.last, frames[-1]):
@@ -167,7 +167,7 @@ class SketchMethod(ClipMethod):
         config, data = sections.get(Section.CONFIG), sections.get(Section.SKETCH)
         if config is None or data is None or len(config) != _CONFIG.size or len(sections) != 2:
             raise FormatError("a sketch clip has exactly a config and a sketch section")
-        version, scale, flags, _qp = _CONFIG.unpack(config)
+        version, scale, flags, qp = _CONFIG.unpack(config)
         scale /= SCALE_UNIT
         if version not in _VERSIONS or flags & ~(_FIRST_FROM_SKETCH | _LAST_FROM_SKETCH | _REFINED):
             raise FormatError(f"unsupported sketch config (version {version}, flags {flags:#x})")
@@ -175,7 +175,7 @@ class SketchMethod(ClipMethod):
             raise FormatError("sketch clip asks for a keyframe the stream does not code")
         frames = decode_sketch(data, ctx.width, ctx.height, scale, ctx.num_frames, packed=version >= 2)
         if flags & _REFINED:
-            frames = self.restore(frames, scale)
+            frames = self.restore(frames, scale, qp)
         if not flags & _FIRST_FROM_SKETCH:
             frames[0] = ctx.first
         if not flags & _LAST_FROM_SKETCH:

@@ -28,12 +28,12 @@ def coded_keyframe(image: np.ndarray, crf: int) -> np.ndarray:
     return decode_keyframe(codec, codec.encode(prepare(image, 0), crf), w, h, 0)
 
 
-def coded_receiver_inputs(frames: np.ndarray, sketch: np.ndarray | None = None,
-                          scale: float | None = None) -> dict[str, np.ndarray]:
+def coded_receiver_inputs(frames: np.ndarray, sketch: np.ndarray | None = None, scale: float | None = None,
+                          qp: int | None = None) -> dict[str, np.ndarray]:
     """What the receiver has for the training clip `frames`: from its coded sketch where the dataset gives one
     (`data.sketches`), else from its first and last frames coded as keyframes."""
     if sketch is not None:
-        return receiver.from_sketch(sketch, scale)
+        return receiver.from_sketch(sketch, scale, qp)
     seed = int.from_bytes(hashlib.sha256(np.ascontiguousarray(frames[[0, -1]]).tobytes()).digest()[:8], "little")
     rng = np.random.default_rng(seed)
     first, last = (coded_keyframe(frames[i], int(rng.integers(KEYFRAME_CRF[0], KEYFRAME_CRF[1] + 1)))

@@ -19,6 +19,10 @@ RECEIVER_INPUTS = ("prediction", "anchor_first", "anchor_last", "occlusion")
 SOURCE_KEY = "source"
 #: explicit Multi-C conditions the generator can take, each rendered to an image sequence
 MODALITIES = ("segmentation", "pose", "flow")
+#: optional receiver input (B×1) of a sketch P: its QP / 63, how much coding noise it carries (the restorer's input;
+#: absent: `DEFAULT_SKETCH_QP`)
+SKETCH_QP_KEY = "sketch_qp"
+DEFAULT_SKETCH_QP = 40
 
 
 @dataclass
@@ -64,14 +68,15 @@ class PixelFlowConfig:
     #: probability that a training clip has no h (the role embedding says so): one model also serves Multi-C
     h_dropout: float = 0.3
     entropy: EntropyConfig = field(default_factory=lambda: EntropyConfig(context="keyframes"))
-    #: the sketch's detail head (`DetailNet`, 2×2 unshuffle, per frame) after the flow, where P is a sketch; 0: none.
-    #: The flow's 4×4 latent did not learn to add detail to sketches in 1,000 steps (held-out sports2d: −2 to −4
-    #: VMAF); a 2×2 per-frame net trained with L1 on the same data gave +0.4 to +1.1 after 600 steps
-    detail_width: int = 0
-    detail_blocks: int = 4
-    #: whether clips whose P is a sketch (and no h) go through the flow before the detail head. Off in the embedded
-    #: model: on held-out sports2d the 1,000-step flow cost the sketch 2–4 VMAF, which the detail head then had to
-    #: win back (flow + head: −1.5 to +0.8 VMAF over the plain sketch)
+    #: the sketch's restorer (`SketchRestorer`) after the flow, where P is a sketch; width 0: none. The flow's 4×4
+    #: latent did not learn to add detail to sketches in 1,000 steps (held-out sports2d: −2 to −4 VMAF), so the
+    #: sketch gets its own net: per frame with `restorer_frames` neighbours, at 1/2 and 1/4 size
+    restorer_width: int = 0
+    restorer_blocks: int = 6
+    restorer_outer_blocks: int = 2
+    restorer_frames: int = 3
+    #: whether clips whose P is a sketch (and no h) go through the flow before the restorer. Off in the embedded
+    #: model: on held-out sports2d the 1,000-step flow cost the sketch 2–4 VMAF (restorer or not)
     sketch_flow: bool = True
 
     def __post_init__(self) -> None:
@@ -84,6 +89,8 @@ class PixelFlowConfig:
             raise ModelError(f"unknown modalities {sorted(unknown)}; expected some of {MODALITIES}")
         if self.sampling_steps < 1 or self.unshuffle < 1 or self.blocks < 0:
             raise ModelError("sampling_steps and unshuffle must be >= 1, blocks >= 0")
+        if self.restorer_width and (self.restorer_frames < 1 or self.restorer_frames % 2 == 0):
+            raise ModelError(f"restorer_frames must be odd (a frame and its neighbours), got {self.restorer_frames}")
         if self.entropy.coding != "entropy":
             raise ModelError("the pixel-flow generator codes h with rANS only (entropy.coding='entropy')")
         lo, hi = self.step_range
