@@ -31,7 +31,7 @@ def test_full_size_is_judged_first_and_the_search_stops_after_patience_falls(cli
     frames = clips["synth-pan"].frames
     judged = []
 
-    def judge(decoded, scale):
+    def judge(decoded, scale, qp):
         assert decoded.shape == (len(sample_frames(len(frames))), *SIZE, 3)
         judged.append(scale)
         return -scale  # quality falls with every coarser scale

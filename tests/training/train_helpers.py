@@ -41,10 +41,10 @@ def negative_conditions(frames):
     return {"negative": 255 - frames}
 
 
-def sketch_echo(frames, sketch=None, scale=None):
-    """A conditions hook that hands back the sketch the dataset gave it (or nothing) and its scale."""
+def sketch_echo(frames, sketch=None, scale=None, qp=None):
+    """A conditions hook that hands back the sketch the dataset gave it (or nothing), its scale and QP."""
     import numpy as np
 
     if sketch is None:
-        return {"prediction": frames, "scale": np.zeros(1, np.float32)}
-    return {"prediction": sketch, "scale": np.full(1, scale, np.float32)}
+        return {"prediction": frames, "scale": np.zeros(1, np.float32), "qp": np.zeros(1, np.float32)}
+    return {"prediction": sketch, "scale": np.full(1, scale, np.float32), "qp": np.full(1, qp, np.float32)}
