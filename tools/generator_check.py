@@ -20,7 +20,7 @@ from genvc.methods.generative import _video_tensor, load_pixelflow, receiver_ten
 from genvc.metrics.vmaf import vmaf
 from genvc.training.frame_cache import _resize
 from genvc.training.receiver import coded_receiver_inputs
-from genvc.training.sketch_cache import code_video
+from genvc.training.sketch_cache import code_video, upsampled
 
 
 def vmaf_text(reference: np.ndarray, frames: np.ndarray) -> str:
@@ -48,8 +48,8 @@ def main() -> None:
     print(f"{args.video}: frames {args.start}-{args.start + len(frames) - 1} at {frames.shape[2]}x{frames.shape[1]}")
     for pair in args.sketches:
         scale, qp = float(pair.split(":")[0]), int(pair.split(":")[1])
-        sketch = code_video(frames, scale, qp)
-        restored = restore_sketch(model, sketch, scale)
+        sketch = upsampled(code_video(frames, scale, qp), frames.shape[2], frames.shape[1], scale)
+        restored = restore_sketch(model, sketch, scale, qp)
         print(f"sketch 1/{scale:g} QP {qp}: P {psnr(sketch, frames):.2f} dB VMAF {vmaf_text(frames, sketch)} | "
               f"generator {psnr(restored, frames):.2f} dB VMAF {vmaf_text(frames, restored)}", flush=True)
     clip = frames[:13]  # a training-length keyframe clip
