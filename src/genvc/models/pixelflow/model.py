@@ -18,6 +18,7 @@ methods that send no h.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -83,7 +84,10 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         qp = receiver.get(SKETCH_QP_KEY)
         qp = source.new_full((len(source),), DEFAULT_SKETCH_QP / 63) if qp is None else qp.reshape(-1)
         is_sketch = (source[:, 0] > 0.5).view(-1, 1, 1, 1, 1)
-        with torch.autocast("cpu", torch.bfloat16, enabled=not self.training and _native_bf16(video)):
+        # inference in bf16 where the CPU runs it natively; training keeps whatever precision the trainer set
+        # (an autocast(enabled=False) here would switch the trainer's bf16 off)
+        fast = not self.training and _native_bf16(video)
+        with torch.autocast("cpu", torch.bfloat16) if fast else contextlib.nullcontext():
             restored = self.restorer(video, source[:, 1], qp, frames)
         return torch.where(is_sketch, restored, video[:, :, frames])
 
