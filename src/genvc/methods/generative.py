@@ -161,7 +161,7 @@ class PixelFlowMethod(ClipMethod):
             raise InputError(f"method {self.name!r} needs both keyframes of a clip")
         sections: dict[int, bytes] = {}
         flags, step_index = 0, DEFAULT_STEP_INDEX
-        if self.sends_conditions:
+        if self.sends_conditions and budget_bytes != 0:  # no side bytes at all: the keyframes alone
             from genvc import conditions
 
             options = ctx.options
@@ -235,6 +235,10 @@ class PixelMultiC(PixelFlowMethod):
 
     name = "multic"
     sends_h, sends_conditions = False, True
+    #: what the encoder tries, keeping the measured best (as `PixelFlowIB.candidates`): the keyframes alone as an
+    #: `interp` stream, the keyframes with the generator, the conditions with the generator. The conditions' size
+    #: is their level's, not a share of the budget: here a share only says whether they are sent (0: not).
+    candidates = ((0.0, False), (0.0, True), (0.1, True))
 
 
 class PixelHybrid(PixelFlowMethod):
