@@ -93,3 +93,12 @@ def test_cli_errors_and_help(video_folder, tmp_path, capsys):
     assert exit_info.value.code == 0
     help_text = capsys.readouterr().out
     assert "--resume" in help_text and "accelerate launch" in help_text and "--export" in help_text
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_bf16_on_a_cpu_without_native_bf16_is_warned_about(video_folder, tmp_path, capsys, monkeypatch, native):
+    import genvc.training.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "native_bf16", lambda: native)
+    Trainer(tiny_config(video_folder, tmp_path, **{"mixed_precision": "bf16", "data.num_workers": 0}))
+    assert ("emulated" in capsys.readouterr().out) != native

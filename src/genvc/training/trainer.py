@@ -22,11 +22,12 @@ from genvc.training import checkpoint as ckpt
 from genvc.training.config import TrainConfig
 from genvc.training.data import ClipDataset, ResumableBatchSampler, ValidationClips, split_ranges
 from genvc.training.frame_cache import build_frame_cache, find_videos
+from genvc.training.keyframe_cache import build_keyframe_cache
 from genvc.training.metrics import MetricsLog
 from genvc.training.model_io import (WEIGHTS_NAME, LossModule, build_model, export_model, load_checkpoint_weights,
                                      save_checkpoint_weights, select_trainable)
-from genvc.training.keyframe_cache import build_keyframe_cache
 from genvc.training.sketch_cache import build_sketch_cache
+from genvc.utils.cpu import native_bf16
 
 PLOT_INTERVAL_S = 60
 
@@ -102,6 +103,9 @@ class Trainer:
         except ValueError as exc:  # e.g. fp16 without a GPU
             raise InputError(f"mixed_precision={config.mixed_precision!r}: {exc}") from None
         acc = self.accelerator
+        if config.mixed_precision == "bf16" and acc.device.type == "cpu" and not native_bf16():
+            acc.print("warning: mixed_precision bf16 on a CPU without native bf16 (AVX-512 BF16 or AMX) is emulated "
+                      "and slower than fp32 (6x on a restorer step); set mixed_precision: \"no\" here")
         self.output_dir = Path(config.output_dir)
         self.log = MetricsLog(self.output_dir / "metrics.jsonl")
         self.resume_from = self._find_resume(resume)
