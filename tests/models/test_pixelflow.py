@@ -157,8 +157,8 @@ def test_multic_without_side_bytes_sends_the_keyframes_alone_and_its_encoder_mea
     sections = method.encode(frames, ctx, 0)
     assert set(sections) == {Section.CONFIG} and sections[Section.CONFIG][1] == 0  # no conditions, no h
     assert method.decode(sections, ctx).shape == frames.shape
-    # the keyframes alone (interp), with the generator, and the conditions with it: the encoder keeps the best
-    assert set(PixelMultiC.candidates) == {(0.0, False), (0.0, True), (0.1, True)}
+    # the keyframes alone (interp) or the conditions with the generator: the encoder keeps the better
+    assert set(PixelMultiC.candidates) == {(0.0, False), (0.1, True)}
 
 
 def test_embedded_model_and_bad_model_folders(tmp_path):
@@ -285,10 +285,10 @@ def test_the_restorer_touches_sketch_clips_only_and_trains_alone():
 
 def test_the_restorer_sees_each_frame_with_its_neighbours_in_chunks():
     """Per frame with its neighbours: chunked inference equals one pass, and a neighbour changes the output."""
-    from genvc.models.pixelflow.networks import RESTORER_CHUNK, Restorer
+    from genvc.models.pixelflow.networks import RESTORER_CHUNK, SketchRestorer
 
     torch.manual_seed(0)
-    net = Restorer(8, 1, 1, frames=3)
+    net = SketchRestorer(8, 1, 1, frames=3)
     torch.nn.init.normal_(net.tail.weight, std=0.1)
     video = torch.rand(1, 3, RESTORER_CHUNK + 3, 14, 18) * 2 - 1  # sides not a multiple of 4: padded inside
     args = (torch.tensor([0.5]), torch.tensor([0.6]))
@@ -315,58 +315,3 @@ def test_a_sketch_can_skip_the_flow_for_the_restorer_alone():
     torch.nn.init.normal_(flowing.velocity.out.weight, std=0.1)
     assert not torch.equal(flowing.decode(sketch), sketch["prediction"])
 
-
-def test_the_keyframe_restorer_touches_keyframe_clips_only_and_trains_alone():
-    model = tiny(restorer_width=8, restorer_blocks=1, restorer_outer_blocks=1, keyframe_restorer=True,
-                 keyframe_flow=False)
-    batch = _batch()
-    batch["conditions"]["source"] = torch.tensor([[1.0, 0.5], [0.0, 1.0]])  # a sketch clip, a keyframe clip
-    video = batch["video"]
-    torch.nn.init.normal_(model.keyframe_restorer.tail.weight, std=0.1)
-    restored = model.restore(video, batch["conditions"])
-    assert torch.equal(restored[0], video[0]) and not torch.equal(restored[1], video[1])
-    # its planes are inputs: where the frame sits between the keyframes, and the occlusion map
-    shifted = model.restore(video, {**batch["conditions"], "position": torch.linspace(0.2, 0.4, 5).expand(2, 5)})
-    assert not torch.equal(shifted[1], restored[1])
-    occluded = model.restore(video, {**batch["conditions"], "occlusion": -batch["conditions"]["occlusion"]})
-    assert not torch.equal(occluded[1], restored[1])
-    chosen = {id(p) for p in model.trainable_parameters("keyframe-restorer")}
-    assert chosen == {id(p) for p in model.keyframe_restorer.parameters()}
-    with pytest.raises(ModelError, match="keyframe_restorer"):
-        tiny(restorer_width=8, restorer_blocks=1).trainable_parameters("keyframe-restorer")
-    optimizer = torch.optim.Adam(model.trainable_parameters("keyframe-restorer"), lr=3e-3)
-    before = model.training_losses(batch, stage="keyframe-restorer")["loss"].item()
-    for _ in range(20):
-        loss = model.training_losses(batch, stage="keyframe-restorer")["loss"]
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    assert model.training_losses(batch, stage="keyframe-restorer")["loss"].item() < before
-
-
-def test_the_keyframe_restorer_starts_as_the_sketch_restorer():
-    """init_from a model without it: a copy of the sketch's restorer whose new planes have zero weights, so it
-    computes what the sketch's restorer would on the same inputs."""
-    sketch_only = tiny(restorer_width=8, restorer_blocks=1)
-    torch.nn.init.normal_(sketch_only.restorer.tail.weight, std=0.1)
-    model = tiny(restorer_width=8, restorer_blocks=1, keyframe_restorer=True)
-    state = model.pretrained_state(sketch_only.state_dict())
-    model.load_state_dict(state)
-    video = _batch(b=1)["video"]
-    args = (torch.tensor([1.0]), torch.tensor([0.0]))
-    planes = torch.rand(1, 2, *video.shape[2:])
-    assert torch.equal(model.keyframe_restorer(video, *args, extra=planes), sketch_only.restorer(video, *args))
-    assert model.pretrained_state(state) is state  # weights that already have one are left as they are
-
-
-def test_keyframe_clips_can_skip_the_flow_and_generator_off_skips_the_restorers():
-    model = tiny(restorer_width=8, restorer_blocks=1, keyframe_restorer=True, keyframe_flow=False).eval()
-    torch.nn.init.normal_(model.velocity.out.weight, std=0.1)
-    receiver = _batch(b=1)["conditions"]
-    assert torch.equal(model.decode(receiver), receiver["prediction"])  # zero restorer, no flow: P itself
-    torch.nn.init.normal_(model.keyframe_restorer.tail.weight, std=0.1)
-    assert not torch.equal(model.decode(receiver), receiver["prediction"])
-    assert torch.equal(model.decode(receiver, steps=0), receiver["prediction"])  # generator off: P
-    flowing = tiny(restorer_width=8, restorer_blocks=1, keyframe_restorer=True).eval()
-    torch.nn.init.normal_(flowing.velocity.out.weight, std=0.1)
-    assert not torch.equal(flowing.decode(receiver), receiver["prediction"])

@@ -97,8 +97,14 @@ def test_cli_errors_and_help(video_folder, tmp_path, capsys):
 
 @pytest.mark.parametrize("native", [False, True])
 def test_bf16_on_a_cpu_without_native_bf16_is_warned_about(video_folder, tmp_path, capsys, monkeypatch, native):
+    from accelerate.state import AcceleratorState
+
     import genvc.training.trainer as trainer_module
 
     monkeypatch.setattr(trainer_module, "native_bf16", lambda: native)
-    Trainer(tiny_config(video_folder, tmp_path, **{"mixed_precision": "bf16", "data.num_workers": 0}))
+    AcceleratorState._reset_state(True)  # the precision is per process: other tests set theirs first
+    try:
+        Trainer(tiny_config(video_folder, tmp_path, **{"mixed_precision": "bf16", "data.num_workers": 0}))
+    finally:
+        AcceleratorState._reset_state(True)
     assert ("emulated" in capsys.readouterr().out) != native

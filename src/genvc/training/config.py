@@ -37,11 +37,6 @@ class DataConfig:
     # the conditions hook as `sketch=` (uint8 T×H×W×3, upsampled) and `scale=`
     sketches: list[tuple[float, int]] = field(default_factory=list)
     sketch_share: float = 0.5
-    # AV1 intra crfs: each training video is also interpolated between keyframes coded at each, as the codec's
-    # receiver does (`training.keyframe_cache`, needs data.cache); of the clips without a sketch, a `keyframe_share`
-    # come with one (drawn), passed to the conditions hook as `keyframe_prediction=`, `occlusion=`, `position=`
-    keyframes: list[int] = field(default_factory=list)
-    keyframe_share: float = 0.0
 
 
 @dataclass
@@ -95,12 +90,10 @@ class TrainConfig:
         for key, value in positive.items():
             if value <= 0:
                 raise InputError(f"{key} must be positive, got {value}")
-        for name in ("sketches", "keyframes"):
-            if getattr(d, name) and (not d.cache or not d.conditions):
-                raise InputError(f"data.{name} needs data.cache: true and a data.conditions hook that takes them")
-        for name in ("sketch_share", "keyframe_share"):
-            if not 0 <= getattr(d, name) <= 1:
-                raise InputError(f"data.{name} must be in [0, 1], got {getattr(d, name)}")
+        if d.sketches and (not d.cache or not d.conditions):
+            raise InputError("data.sketches needs data.cache: true and a data.conditions hook that takes them")
+        if not 0 <= d.sketch_share <= 1:
+            raise InputError(f"data.sketch_share must be in [0, 1], got {d.sketch_share}")
         if d.val_clips < 0 or d.num_workers < 0 or self.optim.warmup_steps < 0:
             raise InputError("data.val_clips, data.num_workers and optim.warmup_steps must be >= 0")
 

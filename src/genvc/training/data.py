@@ -21,7 +21,6 @@ from torch.utils.data import Dataset
 from genvc.errors import InputError
 from genvc.training.config import DataConfig
 from genvc.training.frame_cache import open_frames
-from genvc.training.keyframe_cache import positions
 from genvc.training.sketch_cache import upsampled
 
 
@@ -115,18 +114,15 @@ def _condition_tensor(value: np.ndarray) -> torch.Tensor:
 
 
 class _ClipSource(Dataset):
-    def __init__(self, config: DataConfig, sketches: dict[Path, list[Path]] | None = None,
-                 keyframes: dict[Path, list[tuple[Path, Path]]] | None = None) -> None:
+    def __init__(self, config: DataConfig, sketches: dict[Path, list[Path]] | None = None) -> None:
         self.config = config
         self.videos = _OpenVideos(config.resize)
         self.sketches = sketches or {}  # cached source -> its coded sketch variants (config.sketches order)
-        self.keyframes = keyframes or {}  # cached source -> its (prediction, occlusion) variants (config.keyframes)
         self._conditions_spec = config.conditions
         self._conditions_fn = None
 
     def _sample(self, frames: np.ndarray, sketch: dict) -> dict:
-        """`sketch`: the clip's coded prediction (`_sketch` or `_keyframes`), passed on to the conditions hook; {}
-        for none."""
+        """`sketch`: the clip's coded sketch (`_sketch`), passed on to the conditions hook; {} for none."""
         sample = {"video": _to_tensor(frames)}
         if self._conditions_spec:
             if self._conditions_fn is None:
@@ -144,22 +140,6 @@ class _ClipSource(Dataset):
         frames = upsampled(self.videos.get(self.sketches[path][variant])[index[0]], width, height, float(scale))
         return {"sketch": frames[(slice(None), *index[1:])], "scale": float(scale), "qp": int(qp)}
 
-    def _keyframes(self, path: Path, variant: int | None, index) -> dict:
-        """The same frames and crop (`index`) of keyframe variant `variant` of `path`: the interpolation, its
-        occlusion map and each frame's place between its keyframes (nothing without a variant)."""
-        if variant is None:
-            return {}
-        prediction, occlusion = (self.videos.get(p) for p in self.keyframes[path][variant])
-        frames = np.arange(len(prediction))[index[0]]
-        return {"keyframe_prediction": prediction[index], "occlusion": occlusion[index],
-                "position": positions(frames, len(prediction))}
-
-    def _prediction(self, path: Path, variant: int | None, index) -> dict:
-        """Variant `variant` of the sketches followed by the keyframe variants (None: none)."""
-        if variant is None or variant < len(self.config.sketches):
-            return self._sketch(path, variant, index)
-        return self._keyframes(path, variant - len(self.config.sketches), index)
-
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_conditions_fn": None}
 
@@ -168,9 +148,8 @@ class ClipDataset(_ClipSource):
     """Random training clips, addressed by ``(epoch, index)`` keys (see the module docstring)."""
 
     def __init__(self, ranges: list[FrameRange], config: DataConfig, seed: int,
-                 sketches: dict[Path, list[Path]] | None = None,
-                 keyframes: dict[Path, list[tuple[Path, Path]]] | None = None) -> None:
-        super().__init__(config, sketches, keyframes)
+                 sketches: dict[Path, list[Path]] | None = None) -> None:
+        super().__init__(config, sketches)
         self.ranges = ranges
         self.seed = seed
         # Longer videos get proportionally more samples per epoch (at least one each).
@@ -202,17 +181,6 @@ class ClipDataset(_ClipSource):
         rng = np.random.default_rng([self.seed, epoch, index, 1])
         return int(rng.integers(len(self.config.sketches))) if rng.random() < self.config.sketch_share else None
 
-    def prediction_variant(self, epoch: int, index: int) -> int | None:
-        """Which coded prediction sample `(epoch, index)` comes with, numbered as `_prediction` takes them: its
-        sketch where it has one, else a keyframe variant (its own seed stream) for a `keyframe_share` of them."""
-        sketch = self.sketch_variant(epoch, index)
-        if sketch is not None or not self.keyframes:
-            return sketch
-        rng = np.random.default_rng([self.seed, epoch, index, 2])
-        if rng.random() >= self.config.keyframe_share:
-            return None
-        return len(self.config.sketches) + int(rng.integers(len(self.config.keyframes)))
-
     def __getitem__(self, key: tuple[int, int]) -> dict:
         epoch, index = key
         frange, start, stride, (y, x) = self.clip_plan(epoch, index)
@@ -220,16 +188,15 @@ class ClipDataset(_ClipSource):
         where = (slice(start, start + (self.config.clip_frames - 1) * stride + 1, stride), slice(y, y + ch),
                  slice(x, x + cw))
         frames = self.videos.get(frange.path)[where]
-        return self._sample(frames, self._prediction(frange.path, self.prediction_variant(epoch, index), where))
+        return self._sample(frames, self._sketch(frange.path, self.sketch_variant(epoch, index), where))
 
 
 class ValidationClips(_ClipSource):
     """Fixed held-out clips: stride 1, centre crop, starts spread evenly over the validation ranges."""
 
     def __init__(self, ranges: list[FrameRange], config: DataConfig,
-                 sketches: dict[Path, list[Path]] | None = None,
-                 keyframes: dict[Path, list[tuple[Path, Path]]] | None = None) -> None:
-        super().__init__(config, sketches, keyframes)
+                 sketches: dict[Path, list[Path]] | None = None) -> None:
+        super().__init__(config, sketches)
         n = config.clip_frames
         usable = [r for r in ranges if r.length >= n]
         self.clips: list[tuple[Path, int]] = []
@@ -250,12 +217,9 @@ class ValidationClips(_ClipSource):
         y, x = _crop_box(video.shape[1:3], self.config.crop, None)
         ch, cw = self.config.crop
         where = (slice(start, start + self.config.clip_frames), slice(y, y + ch), slice(x, x + cw))
-        # with coded predictions, every other clip comes with one (sketch variants, then keyframe variants, in
-        # turn): validation covers both kinds of P
-        variants = (len(self.config.sketches) if self.sketches else 0) + (
-            len(self.config.keyframes) if self.keyframes else 0)
-        variant = (i // 2) % variants if variants and i % 2 else None
-        return self._sample(video[where], self._prediction(path, variant, where))
+        # with sketches, every other clip comes with one (variants in turn): validation covers both predictions
+        variant = (i // 2) % len(self.config.sketches) if self.sketches and i % 2 else None
+        return self._sample(video[where], self._sketch(path, variant, where))
 
 
 class ResumableBatchSampler:

@@ -57,10 +57,7 @@ def _load_matching(model: nn.Module, weights: Path) -> None:
     if not weights.is_file():
         raise ModelError(f"init_from: no model.safetensors in {weights.parent}")
     own = model.state_dict()
-    state = load_file(str(weights))
-    if hasattr(model, "pretrained_state"):  # the model maps an earlier stage's weights onto its own (new parts)
-        state = model.pretrained_state(state)
-    loaded = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    loaded = {k: v for k, v in load_file(str(weights)).items() if k in own and own[k].shape == v.shape}
     model.load_state_dict(loaded, strict=False)
     print(f"init_from: loaded {len(loaded)}/{len(own)} tensors from {weights.parent}")
 

@@ -16,7 +16,6 @@ import numpy as np
 from genvc.intra import get_codec
 from genvc.intra.base import decode_keyframe, prepare
 from genvc.methods import receiver
-from genvc.models.pixelflow.config import POSITION_KEY, SOURCE_KEY
 
 #: libaom crf range drawn for training keyframes: on 128×128 photo crops crf 35 → 0.49 bpp (32.6 dB), crf 63 →
 #: 0.06 bpp (21.4 dB) (measured on skimage's astronaut), spanning what keyframes get at 0.002–0.02 bpp per clip
@@ -30,19 +29,11 @@ def coded_keyframe(image: np.ndarray, crf: int) -> np.ndarray:
 
 
 def coded_receiver_inputs(frames: np.ndarray, sketch: np.ndarray | None = None, scale: float | None = None,
-                          qp: int | None = None, keyframe_prediction: np.ndarray | None = None,
-                          occlusion: np.ndarray | None = None, position: np.ndarray | None = None
-                          ) -> dict[str, np.ndarray]:
+                          qp: int | None = None) -> dict[str, np.ndarray]:
     """What the receiver has for the training clip `frames`: from its coded sketch where the dataset gives one
-    (`data.sketches`), from the cached interpolation of the video's coded keyframes where it gives that
-    (`data.keyframes`: a window of a longer clip, for the keyframe restorer; the warped keyframes are not cached
-    and stand in as P), else from the clip's own first and last frames coded as keyframes."""
+    (`data.sketches`), else from its first and last frames coded as keyframes."""
     if sketch is not None:
         return receiver.from_sketch(sketch, scale, qp)
-    if keyframe_prediction is not None:
-        return {"prediction": keyframe_prediction, "anchor_first": keyframe_prediction,
-                "anchor_last": keyframe_prediction, "occlusion": np.repeat(occlusion, 3, axis=3),
-                SOURCE_KEY: receiver.source_code(None), POSITION_KEY: position}
     seed = int.from_bytes(hashlib.sha256(np.ascontiguousarray(frames[[0, -1]]).tobytes()).digest()[:8], "little")
     rng = np.random.default_rng(seed)
     first, last = (coded_keyframe(frames[i], int(rng.integers(KEYFRAME_CRF[0], KEYFRAME_CRF[1] + 1)))

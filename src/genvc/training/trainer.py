@@ -22,7 +22,6 @@ from genvc.training import checkpoint as ckpt
 from genvc.training.config import TrainConfig
 from genvc.training.data import ClipDataset, ResumableBatchSampler, ValidationClips, split_ranges
 from genvc.training.frame_cache import build_frame_cache, find_videos
-from genvc.training.keyframe_cache import build_keyframe_cache
 from genvc.training.metrics import MetricsLog
 from genvc.training.model_io import (WEIGHTS_NAME, LossModule, build_model, export_model, load_checkpoint_weights,
                                      save_checkpoint_weights, select_trainable)
@@ -197,17 +196,11 @@ class Trainer:
                 build_sketch_cache(sources, data.sketches)
             acc.wait_for_everyone()
             sketches = build_sketch_cache(sources, data.sketches)
-        keyframes = None
-        if data.keyframes:  # likewise
-            if acc.is_local_main_process:
-                build_keyframe_cache(sources, data.keyframes)
-            acc.wait_for_everyone()
-            keyframes = build_keyframe_cache(sources, data.keyframes)
         names = [str(v.relative_to(data.folder)) for v in videos]
         train, val = split_ranges(sources, names, data)
-        train_set = ClipDataset(train, data, self.config.schedule.seed, sketches, keyframes)
+        train_set = ClipDataset(train, data, self.config.schedule.seed, sketches)
         train_set[(0, 0)]  # fail now (crop too large, bad conditions hook), not in a worker
-        return train_set, ValidationClips(val, data, sketches, keyframes)
+        return train_set, ValidationClips(val, data, sketches)
 
     def _loader(self) -> torch.utils.data.DataLoader:
         acc, s = self.accelerator, self.config.schedule

@@ -23,9 +23,6 @@ MODALITIES = ("segmentation", "pose", "flow")
 #: absent: `DEFAULT_SKETCH_QP`)
 SKETCH_QP_KEY = "sketch_qp"
 DEFAULT_SKETCH_QP = 40
-#: optional receiver input (B×T) of a keyframe P: each frame's place in its clip, 0 at the first keyframe and 1 at
-#: the last (absent: the frames given are the whole clip). Training windows cut from a longer clip give it.
-POSITION_KEY = "position"
 
 
 @dataclass
@@ -71,7 +68,7 @@ class PixelFlowConfig:
     #: probability that a training clip has no h (the role embedding says so): one model also serves Multi-C
     h_dropout: float = 0.3
     entropy: EntropyConfig = field(default_factory=lambda: EntropyConfig(context="keyframes"))
-    #: the sketch's restorer (`Restorer`) after the flow, where P is a sketch; width 0: none. The flow's 4×4
+    #: the sketch's restorer (`SketchRestorer`) after the flow, where P is a sketch; width 0: none. The flow's 4×4
     #: latent did not learn to add detail to sketches in 1,000 steps (held-out sports2d: −2 to −4 VMAF), so the
     #: sketch gets its own net: per frame with `restorer_frames` neighbours, at 1/2 and 1/4 size
     restorer_width: int = 0
@@ -81,13 +78,6 @@ class PixelFlowConfig:
     #: whether clips whose P is a sketch (and no h) go through the flow before the restorer. Off in the embedded
     #: model: on held-out sports2d the 1,000-step flow cost the sketch 2–4 VMAF (restorer or not)
     sketch_flow: bool = True
-    #: a second restorer, of the restorer's sizes, for clips whose P is the keyframe interpolation (`flowib`,
-    #: `multic`, `hybrid`); it also sees the occlusion map and each frame's distance to the nearer keyframe. Stage
-    #: "keyframe-restorer" trains it alone, starting from the sketch's restorer
-    keyframe_restorer: bool = False
-    #: whether keyframe clips without h or conditions go through the flow before the keyframe restorer. Off in the
-    #: embedded model: on carphone the 1,000-step flow cost the interpolation 10–14 VMAF without h
-    keyframe_flow: bool = True
 
     def __post_init__(self) -> None:
         choices = {"path": ("reformed", "noise"), "prior": ("conditional", "standard"), "objective": ("rate", "kl")}
@@ -99,8 +89,6 @@ class PixelFlowConfig:
             raise ModelError(f"unknown modalities {sorted(unknown)}; expected some of {MODALITIES}")
         if self.sampling_steps < 1 or self.unshuffle < 1 or self.blocks < 0:
             raise ModelError("sampling_steps and unshuffle must be >= 1, blocks >= 0")
-        if self.keyframe_restorer and not self.restorer_width:
-            raise ModelError("keyframe_restorer takes the restorer's sizes: set restorer_width > 0")
         if self.restorer_width and (self.restorer_frames < 1 or self.restorer_frames % 2 == 0):
             raise ModelError(f"restorer_frames must be odd (a frame and its neighbours), got {self.restorer_frames}")
         if self.entropy.coding != "entropy":

@@ -28,14 +28,9 @@ from torch import nn
 from genvc.errors import ModelError
 from genvc.models.entropy import GaussianEntropyModel
 from genvc.models.pixelflow.config import (
-    DEFAULT_SKETCH_QP, POSITION_KEY, RECEIVER_INPUTS, SKETCH_QP_KEY, SOURCE_KEY, PixelFlowConfig,
+    DEFAULT_SKETCH_QP, RECEIVER_INPUTS, SKETCH_QP_KEY, SOURCE_KEY, PixelFlowConfig,
 )
-from genvc.models.pixelflow.networks import Compressor, Restorer, VelocityNet
-
-#: training stages that train one restorer alone on the frozen rest (`PixelFlowModel.trainable_parameters`)
-RESTORER_STAGES = {"restorer": "restorer", "keyframe-restorer": "keyframe_restorer"}
-#: the keyframe restorer's per-frame planes: the occlusion map, the distance to the nearer keyframe
-KEYFRAME_PLANES = 2
+from genvc.models.pixelflow.networks import Compressor, SketchRestorer, VelocityNet
 from genvc.models.pretrained import PretrainedMixin
 from genvc.utils.cpu import native_bf16
 from genvc.models.prior import gaussian_kl
@@ -64,79 +59,38 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         # where P comes from (keyframe interpolation or the sketch, and at what scale): the sketch's P is already
         # close, its errors are blur and coding noise rather than misplaced motion
         self.source_embed = nn.Linear(2, config.width)
-        sizes = (config.restorer_width, config.restorer_blocks, config.restorer_outer_blocks, config.restorer_frames)
-        self.restorer = Restorer(*sizes) if config.restorer_width else None
-        self.keyframe_restorer = Restorer(*sizes, extra_planes=KEYFRAME_PLANES) if config.keyframe_restorer else None
+        self.restorer = (SketchRestorer(config.restorer_width, config.restorer_blocks, config.restorer_outer_blocks,
+                                        config.restorer_frames) if config.restorer_width else None)
 
     def trainable_parameters(self, stage: str | None = None) -> list[nn.Parameter]:
-        """Stage "restorer" trains the sketch's restorer alone (on a trained flow), "keyframe-restorer" the
-        keyframe restorer alone; otherwise everything."""
-        if stage in RESTORER_STAGES:
-            net = getattr(self, RESTORER_STAGES[stage])
-            if net is None:
-                raise ModelError(f"stage {stage!r} needs model.{'restorer_width > 0' if stage == 'restorer' else 'keyframe_restorer: true'}")
-            return list(net.parameters())
+        """Stage "restorer" trains the sketch's restorer alone (on a trained flow); otherwise everything."""
+        if stage == "restorer":
+            if self.restorer is None:
+                raise ModelError("stage 'restorer' needs model.restorer_width > 0")
+            return list(self.restorer.parameters())
         return list(self.parameters())
 
-    def pretrained_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """`init_from` weights made to fit this model: a keyframe restorer missing from them starts as a copy of
-        the sketch's restorer (its extra planes at zero weight)."""
-        if self.keyframe_restorer is None or any(k.startswith("keyframe_restorer.") for k in state):
-            return state
-        state = dict(state)
-        in_channels = self.keyframe_restorer.head.weight.shape[1]
-        for key, value in list(state.items()):
-            if key.startswith("restorer."):
-                copy = Restorer.widen_head(value, in_channels) if key == "restorer.head.weight" else value.clone()
-                state["keyframe_" + key] = copy
-        return state
-
     def skips_flow(self, receiver: dict, h_sent: bool) -> bool:
-        """True where the flow does not run, for clips without h: those whose P is a sketch when `sketch_flow` is
-        off, those whose P is the keyframe interpolation when `keyframe_flow` is off."""
-        if h_sent:
-            return False
-        sketch = self._source(receiver, receiver["prediction"])[:, 0] > 0.5
-        return bool(((sketch & (not self.config.sketch_flow)) | (~sketch & (not self.config.keyframe_flow))).all())
+        """True where the flow does not run: clips whose P is a sketch, without h, when `sketch_flow` is off."""
+        source = receiver.get(SOURCE_KEY)
+        return (not self.config.sketch_flow and not h_sent and source is not None
+                and bool((source[:, 0] > 0.5).all()))
 
     def restore(self, video: torch.Tensor, receiver: dict, frames: slice = slice(None)) -> torch.Tensor:
-        """The restorers on generated frames (pixels; `frames` of them): the sketch's where P is a sketch, the
-        keyframe restorer where P is the keyframe interpolation; frames without a restorer pass unchanged."""
-        source = self._source(receiver, video)
-        out = video[:, :, frames]
-        is_sketch = source[:, 0] > 0.5
+        """The restorer on generated frames (pixels) of clips whose P is a sketch (`frames` of them); the others
+        pass unchanged."""
+        source = receiver.get(SOURCE_KEY)
+        if self.restorer is None or source is None:
+            return video[:, :, frames]
+        qp = receiver.get(SKETCH_QP_KEY)
+        qp = source.new_full((len(source),), DEFAULT_SKETCH_QP / 63) if qp is None else qp.reshape(-1)
+        is_sketch = (source[:, 0] > 0.5).view(-1, 1, 1, 1, 1)
         # inference in bf16 where the CPU runs it natively; training keeps whatever precision the trainer set
         # (an autocast(enabled=False) here would switch the trainer's bf16 off)
         fast = not self.training and _native_bf16(video)
         with torch.autocast("cpu", torch.bfloat16) if fast else contextlib.nullcontext():
-            if self.restorer is not None and bool(is_sketch.any()):
-                qp = receiver.get(SKETCH_QP_KEY)
-                qp = source.new_full((len(source),), DEFAULT_SKETCH_QP / 63) if qp is None else qp.reshape(-1)
-                restored = self.restorer(video, source[:, 1], qp, frames)
-                out = torch.where(is_sketch.view(-1, 1, 1, 1, 1), restored.to(out.dtype), out)
-            if self.keyframe_restorer is not None and not bool(is_sketch.all()):
-                zeros = source.new_zeros(len(source))  # full size, no sketch QP: the keyframes' own quality shows
-                restored = self.keyframe_restorer(video, source[:, 1], zeros, frames, self._keyframe_planes(video, receiver))
-                out = torch.where(is_sketch.view(-1, 1, 1, 1, 1), out, restored.to(out.dtype))
-        return out
-
-    @staticmethod
-    def _source(receiver: dict, like: torch.Tensor) -> torch.Tensor:
-        """The receiver's `source` (B×2); absent: keyframe interpolation ([0, 1]: not a sketch, full size)."""
-        source = receiver.get(SOURCE_KEY)
-        return like.new_tensor([0.0, 1.0]).expand(len(like), 2) if source is None else source
-
-    @staticmethod
-    def _keyframe_planes(video: torch.Tensor, receiver: dict) -> torch.Tensor:
-        """The keyframe restorer's planes (B×2×T×H×W in [0, 1]): the occlusion map, and each frame's distance to
-        the nearer keyframe (0 at a keyframe, 1 half-way), where the interpolation is least reliable."""
-        b, _, t, h, w = video.shape
-        position = receiver.get(POSITION_KEY)
-        if position is None:
-            position = torch.linspace(0, 1, t, device=video.device).expand(b, t)
-        distance = 1 - (2 * position.to(video.dtype) - 1).abs()
-        occlusion = (receiver["occlusion"][:, :1].to(video.dtype) + 1) / 2
-        return torch.cat([occlusion, distance[:, None, :, None, None].expand(b, 1, t, h, w)], dim=1)
+            restored = self.restorer(video, source[:, 1], qp, frames)
+        return torch.where(is_sketch, restored, video[:, :, frames])
 
     # -- latent ------------------------------------------------------------------------------------------------------
     def to_latent(self, video: torch.Tensor) -> torch.Tensor:
@@ -182,7 +136,10 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         if self.config.path == "noise":
             parts.append(source)
         projected = self.velocity.encode_features(torch.cat(parts, dim=1))
-        projected = projected + self.source_embed(self._source(receiver, context).to(projected.dtype))[:, :, None, None, None]
+        source = receiver.get(SOURCE_KEY)
+        if source is None:  # keyframe interpolation: not the sketch, full-size keyframes
+            source = context.new_tensor([0.0, 1.0]).expand(batch, 2)
+        projected = projected + self.source_embed(source.to(projected.dtype))[:, :, None, None, None]
         return projected + self.h_roles[(~h_sent).long()][:, :, None, None, None]
 
     # -- the flow ------------------------------------------------------------------------------------------------
@@ -204,7 +161,7 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
 
     # -- training ------------------------------------------------------------------------------------------------
     def training_losses(self, batch: dict, stage: str | None = None) -> dict[str, torch.Tensor]:
-        if stage in RESTORER_STAGES:
+        if stage == "restorer":
             return self._restorer_losses(batch)
         cfg = self.config
         video = batch["video"]
@@ -244,7 +201,7 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
                 "z_mse": per_clip(z_mse).detach()}
 
     def _restorer_losses(self, batch: dict) -> dict[str, torch.Tensor]:
-        """L1 of the restorers' output on the (frozen) flow's output without h, as the methods decode, on
+        """L1 of the restorer's output on the (frozen) flow's output without h, as the sketch method decodes, on
         the frames that have all their neighbours in the clip (the decoder's case but at a clip's two ends)."""
         video, conditions = batch["video"], batch.get("conditions") or {}
         with torch.no_grad():
@@ -265,7 +222,7 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
             prediction, context = self.receiver_latents(conditions or {})
             h, _ = self.compressor.down(x, prediction)
             h_hat = self.entropy.quantize(h / step, context, step) * step
-            if stage in RESTORER_STAGES:  # as the methods decode without h
+            if stage == "restorer":  # as the sketch method decodes: no h
                 h_hat = None
             return self.restore(self.decode_pixels(h_hat, conditions or {}, conditions), conditions or {}).clamp(-1, 1)
         finally:
@@ -299,9 +256,7 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
             prediction, context = self.receiver_latents(receiver)
             h_shape = self.h_shape(tuple(prediction.shape[2:]))
             h_hat = self.entropy.decompress(h_data, (1, self.config.h_channels, *h_shape), context, step) * step
-        pixels = self.decode_pixels(h_hat, receiver, modalities, steps)
-        # 0 steps is "generator off": z itself (P + up(ĥ)), without the flow or a restorer
-        return (pixels if steps == 0 else self.restore(pixels, receiver)).clamp(-1, 1)
+        return self.restore(self.decode_pixels(h_hat, receiver, modalities, steps), receiver).clamp(-1, 1)
 
     def decode_pixels(self, h_hat: torch.Tensor | None, receiver: dict, modalities: dict | None,
                       steps: int | None = None) -> torch.Tensor:
@@ -318,9 +273,9 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
 
 
 def _native_bf16(tensor: torch.Tensor) -> bool:
-    """Whether inference runs the restorers in bfloat16: on CPUs with native bf16 convolutions it is 2-2.5× faster
-    than float32 (measured on the 2-core AMD EPYC with AVX-512 BF16: 3.5 vs 1.8 Mpixel/s) and the sketch's restorer
-    is trained in it; elsewhere bf16 is emulated and slower, so float32."""
+    """Whether inference runs the restorer in bfloat16: on CPUs with native bf16 convolutions it is 2-2.5× faster
+    than float32 (measured on the 2-core AMD EPYC with AVX-512 BF16: 3.5 vs 1.8 Mpixel/s) and the restorer is
+    trained in it; elsewhere bf16 is emulated and slower, so float32."""
     return tensor.device.type == "cpu" and native_bf16()
 
 

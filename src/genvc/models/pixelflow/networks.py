@@ -3,8 +3,7 @@
 - `Compressor`: down half (sender: (x, P) → h) and up half (receiver: ĥ → a correction of P).
 - `VelocityNet`: v(x_t, t | receiver features) of (2+1)D residual blocks; its output layer starts at zero, so an
   untrained generator returns its source z exactly (z = P where no h is sent).
-- `Restorer`: a decoded prediction (the upsampled sketch, or the keyframe interpolation) → the frames, per frame
-  with its neighbours (a small U-Net).
+- `SketchRestorer`: the upsampled sketch → the frames, per frame with its neighbours (a small U-Net).
 
 (2+1)D convolutions (3×3 in space, then 3 in time) cost about a third of a full 3×3×3 kernel on CPU and let every
 frame see its neighbours.
@@ -119,29 +118,25 @@ class _PlainResidual(nn.Module):
 RESTORER_CHUNK = 4
 
 
-class Restorer(nn.Module):
-    """A restoration net: a decoded prediction P → the frames, one frame at a time with its neighbours.
+class SketchRestorer(nn.Module):
+    """The sketch's restoration net: the upsampled sketch → the frames, one frame at a time with its neighbours.
 
     Input per frame: the frame and its `frames - 1` neighbours (replicated at the clip's ends: a sketch restarts
-    with each clip), two constant planes, 1/scale and QP/63 (how much detail a sketch lost and how much coding
-    noise it carries: one net serves every scale and rate the encoder picks), and `extra_planes` per-frame planes
-    of the centre frame (the keyframe restorer's occlusion map and distance to the nearer keyframe). A 2×2
-    pixel-unshuffle, `outer_blocks` residual blocks of `width` channels at 1/2 size, `blocks` of 2·`width` at 1/4
-    size (a wide receptive field for block artifacts of coarse sketches at little cost), and back up with a skip;
-    the output is a correction added to the frame, from a zero-initialised last layer (an untrained restorer is the
-    identity).
+    with each clip) and two constant planes, 1/scale and QP/63 (how much detail the sketch lost and how much coding
+    noise it carries: one net serves every scale and rate the encoder picks). A 2×2 pixel-unshuffle, `outer_blocks`
+    residual blocks of `width` channels at 1/2 size, `blocks` of 2·`width` at 1/4 size (a wide receptive field for
+    block artifacts of coarse sketches at little cost), and back up with a skip; the output is a correction added
+    to the frame, from a zero-initialised last layer (an untrained restorer is the identity).
 
     Cost: ~40 k multiply-adds per output pixel at (32, 6, 2): measured 1.8 Mpixel/s (fp32) and 3.5 (bf16) on 2
     CPU cores, where the (2+1)D flow at its 4×4 latent ran at 0.3–0.6."""
 
-    def __init__(self, width: int, blocks: int, outer_blocks: int = 2, frames: int = 3, extra_planes: int = 0):
+    def __init__(self, width: int, blocks: int, outer_blocks: int = 2, frames: int = 3):
         super().__init__()
         if frames < 1 or frames % 2 == 0:
             raise ValueError("the restorer sees an odd number of frames (the frame and its neighbours)")
-        self.frames, self.extra_planes = frames, extra_planes
-        # the extra planes come last, so after the 2×2 unshuffle their channels follow the others': a restorer
-        # without them extends to one with them by zero weights (`widen_head`)
-        self.head = nn.Conv2d((3 * frames + 2 + extra_planes) * 4, width, 3, padding=1)
+        self.frames = frames
+        self.head = nn.Conv2d((3 * frames + 2) * 4, width, 3, padding=1)
         self.encoder = nn.Sequential(*[_PlainResidual(width) for _ in range(outer_blocks)])
         self.down = nn.Conv2d(width, 2 * width, 3, stride=2, padding=1)
         self.middle = nn.Sequential(*[_PlainResidual(2 * width) for _ in range(blocks)])
@@ -151,30 +146,18 @@ class Restorer(nn.Module):
         nn.init.zeros_(self.tail.weight)
         nn.init.zeros_(self.tail.bias)
 
-    @staticmethod
-    def widen_head(weight: torch.Tensor, in_channels: int) -> torch.Tensor:
-        """`head.weight` of a restorer with fewer extra planes, zero-extended to `in_channels` inputs: the wider
-        restorer computes exactly what the narrower one did until it learns to use its new planes."""
-        extra = in_channels - weight.shape[1]
-        return F.pad(weight, (0, 0, 0, 0, 0, extra)) if extra > 0 else weight
-
     def _net(self, x: torch.Tensor) -> torch.Tensor:
         y = self.encoder(self.head(F.pixel_unshuffle(x, 2)))
         y = y + F.pixel_shuffle(self.up(self.middle(self.down(y))), 2)
         return F.pixel_shuffle(self.tail(self.decoder(y)), 2)
 
     def forward(self, video: torch.Tensor, inverse_scale: torch.Tensor, qp: torch.Tensor,
-                frames: slice = slice(None), extra: torch.Tensor | None = None) -> torch.Tensor:
-        """video B×3×T×H×W in [-1, 1]; inverse_scale and qp (the sketch's QP / 63) of shape (B,); `extra`
-        B×`extra_planes`×T×H×W. Returns the restored `frames` (all by default: training asks for those that have
-        both neighbours)."""
+                frames: slice = slice(None)) -> torch.Tensor:
+        """video B×3×T×H×W in [-1, 1]; inverse_scale and qp (the sketch's QP / 63) of shape (B,). Returns the
+        restored `frames` (all by default: training asks for those that have both neighbours)."""
         b, c, t, h, w = video.shape
-        if (extra is None) != (self.extra_planes == 0) or (extra is not None and extra.shape[1] != self.extra_planes):
-            raise ValueError(f"this restorer takes {self.extra_planes} extra planes")
         pad_h, pad_w = (-h) % 4, (-w) % 4
-        pad = (lambda v: F.pad(v, (0, pad_w, 0, pad_h, 0, 0), mode="replicate")) if pad_h or pad_w else (lambda v: v)
-        padded = pad(video)
-        extra = None if extra is None else pad(extra.to(video.dtype))
+        padded = F.pad(video, (0, pad_w, 0, pad_h, 0, 0), mode="replicate") if pad_h or pad_w else video
         half = self.frames // 2
         wanted = torch.arange(t, device=video.device)[frames]
         planes = torch.stack([inverse_scale, qp], dim=1).to(video.dtype)[:, :, None, None]
@@ -187,8 +170,6 @@ class Restorer(nn.Module):
             stack = torch.cat([padded[:, :, (chunk + k).clamp(0, t - 1)] for k in range(-half, half + 1)], dim=1)
             x = stack.permute(0, 2, 1, 3, 4).reshape(b * n, -1, *padded.shape[3:])
             x = torch.cat([x, planes.repeat_interleave(n, 0).expand(-1, -1, *x.shape[2:])], dim=1)
-            if extra is not None:
-                x = torch.cat([x, extra[:, :, chunk].permute(0, 2, 1, 3, 4).reshape(b * n, -1, *x.shape[2:])], dim=1)
             centre = padded[:, :, chunk].permute(0, 2, 1, 3, 4).reshape(b * n, c, *x.shape[2:])
             y = centre + self._net(x).to(centre.dtype)
             out.append(y.reshape(b, n, c, *x.shape[2:]).permute(0, 2, 1, 3, 4))
