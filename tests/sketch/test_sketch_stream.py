@@ -83,3 +83,12 @@ def test_a_crashed_encode_is_retried_single_threaded(video, monkeypatch):
     data = stream._encode(stream.downsample(video.frames, 2), 40, 25.0)
     assert data and len(calls) == 2
     assert calls[1][-5:-3] == ["-threads", "1"] and "-threads" not in calls[0]
+
+
+def test_qps_vvenc_cannot_code_count_as_too_large():
+    """vvenc fails on small, busy pictures at low QPs: the QP search steps over them instead of failing."""
+    from genvc.inter.sketch import _search_qp
+
+    noisy = np.random.default_rng(0).integers(0, 256, (7, 48, 64, 3), dtype=np.uint8)
+    qp, data = _search_qp(noisy, 10**9, 25.0, guess=0)  # any size fits: only vvenc's failures push the QP up
+    assert qp is not None and qp > 0 and len(data) > 0

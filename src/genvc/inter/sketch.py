@@ -122,6 +122,22 @@ def vvenc_annexb(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, c
     return annexb
 
 
+#: the size `_search_qp` gives a QP vvenc could not code: larger than any budget
+UNCODABLE = 1 << 40
+
+
+def _encode_or_none(small: np.ndarray, qp: int, fps: float, preset: str) -> bytes | None:
+    """`_encode`, or None where vvenc fails at a QP below the worst. It fails on some small, busy pictures at low
+    QPs (48×64 noise below QP 20: an error flushing the encoder), where the bytes would be far above any budget of
+    ours: the searches treat such a QP as one that does not fit."""
+    try:
+        return _encode(small, qp, fps, preset)
+    except InputError:
+        if qp == QP_RANGE[-1]:
+            raise
+        return None
+
+
 def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[int | None, bytes]:
     """(qp, stream) of the best fast-preset QP whose stream fits `budget`; (None, the stream at the worst QP) if
     even that overshoots.
@@ -132,12 +148,12 @@ def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[
     Not `genvc.ratesearch.search_quality`, the bench's search of the same shape: that one first encodes the worst
     QP (the floor, needed for its `reached` flag and shared across the targets of one clip), which here would cost
     one more encode at every scale of the ladder; this one starts at the guess and searches both ways."""
-    streams: dict[int, bytes] = {}
+    streams: dict[int, bytes | None] = {}
 
     def size(qp: int) -> int:
         if qp not in streams:
-            streams[qp] = _encode(small, qp, fps, SEARCH_PRESET)
-        return max(1, len(streams[qp]))
+            streams[qp] = _encode_or_none(small, qp, fps, SEARCH_PRESET)
+        return UNCODABLE if streams[qp] is None else max(1, len(streams[qp]))
 
     def aim(qp: int) -> float:  # the QP where the size would meet the budget, seen from qp
         others = [q for q in streams if q != qp]
@@ -174,8 +190,8 @@ def _final(small: np.ndarray, budget: int, fps: float, qp: int) -> SketchCode | 
     the bytes (synth-static at full size, QP 40 → 39: +4.2 %), and predicting 12 % stopped one QP short."""
     best, qp = None, max(QP_RANGE[0], qp - FINAL_QP_OFFSET)
     while qp <= QP_RANGE[-1]:
-        data = _encode(small, qp, fps, PRESET)
-        if len(data) > budget:
+        data = _encode_or_none(small, qp, fps, PRESET)
+        if data is None or len(data) > budget:
             if best is not None:
                 return best
             qp += 1
