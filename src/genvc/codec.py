@@ -57,6 +57,9 @@ class EncodeConfig:
     progress: bool = False
     workers: int | None = 1  # local processes coding clips (1: this process; None: the cores memory allows)
     ray: str | None | bool = False  # False: local; None: a local Ray instance; "auto" / "HOST:PORT": a cluster
+    #: relative byte shares of the clip units, in clip order (None: by frames); the allocation search
+    #: (`_encode_best_allocation`) sets them for the streams it compares
+    clip_weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         self.method_options = MethodOptions.parse(self.method_options)  # InputError on an unknown/invalid option
@@ -339,8 +342,10 @@ class _Encoder:
         clips gave 10.5: the metrics average over frames, so frames, not clips, share the bytes."""
         if total is None:
             return {i: None for i in unit_clips}
-        frames = sum(self.plan.clips[i].num_frames for i in unit_clips)
-        return {i: int(total * self.plan.clips[i].num_frames / frames) for i in unit_clips}
+        weights = self.config.clip_weights
+        if weights is None or len(weights) != len(unit_clips):
+            weights = [self.plan.clips[i].num_frames for i in unit_clips]
+        return {i: int(total * w / sum(weights)) for i, w in zip(unit_clips, weights)}
 
     @staticmethod
     def _sections_budget(index: int, unit_bytes: int | None) -> int | None:
@@ -373,12 +378,62 @@ class _Encoder:
             self.hold = None
         self._flush()
 def _encode(source: FrameSource, out, config: EncodeConfig) -> StreamHeader:
-    candidates = getattr(_method(config.method, config.model), "candidates", ())
+    method = _method(config.method, config.model)
+    candidates = getattr(method, "candidates", ())
     if config.bpp is not None and candidates and config.method_options.side_fraction is None:
         return _encode_best_candidate(source, out, config, candidates)
+    if config.bpp is not None and hasattr(method, "clip_qp") and config.clip_weights is None:
+        return _encode_best_allocation(source, out, config, method)
     encoder = _Encoder(source, out, config)
     encoder.run()
     return encoder.header
+
+
+def _stream_quality(source: FrameSource, data: bytes, header: StreamHeader, config: EncodeConfig) -> float:
+    """How close a candidate stream decodes to the source, by the tuned metric (higher is better): VMAF on runs of
+    frames spread over the video, or with tune "psnr" minus the squared error over all of it; streamed, so memory
+    does not grow with the video."""
+    from genvc.inter.sketch import score
+
+    tune = config.method_options.tune
+    _, decoded = iter_decode(data, model=config.model)
+    if tune == "psnr":
+        return -sum(float(np.sum((a.astype(np.float32) - b) ** 2)) for a, b in zip(decoded, source.frames()))
+    judged = set(judged_frames(header.num_frames))
+    pairs = [(a, b) for i, (a, b) in enumerate(zip(source.frames(), decoded)) if i in judged]
+    return score(np.stack([a for a, _ in pairs]), np.stack([b for _, b in pairs]), tune)
+
+
+#: the allocation search's model of a clip's bytes against its QP: they halve every 6 QP (the quantiser step of
+#: H.264/HEVC/VVC doubles every 6 QP, and at a fixed scale the bytes roughly follow 1/step). Only the candidate it
+#: proposes depends on it: the search keeps whichever stream measures better
+QP_PER_HALVING = 6.0
+
+
+def _encode_best_allocation(source: FrameSource, out, config: EncodeConfig, method: ClipMethod) -> StreamHeader:
+    """Decide by measurement how the clips share the bytes. First by frames (the metrics average over frames); then,
+    where the clips landed at different quantisers, with the shares that would give every clip the same QP (each
+    clip's bytes moved to a common QP by `QP_PER_HALVING`): one quantiser for the whole video is what a plain codec
+    does, and a clip after a cut may need far more bytes per frame than the one before it. Both are coded whole and
+    the better by the tuned metric is kept (measured on bikes, whose cut at frame 30 splits it into a 30- and a
+    15-frame clip: at 0.02 bpp shares by frames coded them at QP 23 and 34)."""
+    def coded(weights: tuple[float, ...] | None) -> tuple[bytes, StreamHeader]:
+        buffer = io.BytesIO()
+        encoder = _Encoder(source, buffer, replace(config, clip_weights=weights))
+        encoder.run()
+        return buffer.getvalue(), encoder.header
+
+    best = coded(None)  # by frames
+    units = read_stream(best[0]).clips
+    qps = [method.clip_qp(u.sections) for u in units]
+    if len(set(qps)) > 1:
+        reference = min(qps)
+        equal_qp = coded(tuple(clip_unit_bytes(u.clip_index, u.sections) * 2 ** ((qp - reference) / QP_PER_HALVING)
+                               for u, qp in zip(units, qps)))
+        if _stream_quality(source, *equal_qp, config) > _stream_quality(source, *best, config):
+            best = equal_qp
+    out.write(best[0])
+    return best[1]
 
 
 #: the candidate search's VMAF sees runs of `JUDGED_RUN` neighbouring frames (VMAF's motion feature needs them)
@@ -402,9 +457,6 @@ def _encode_best_candidate(source: FrameSource, out, config: EncodeConfig,
     the squared error over all of it; streamed, so memory does not grow with the video).
     No side bytes with the generator off is coded as an `interp` stream: the same frames without a clip unit's
     bytes, so the result is never worse than `interp` at the same target by that metric."""
-    from genvc.inter.sketch import score
-
-    tune = config.method_options.tune
     if not config.method_options.generator:  # the user switched it off: only the candidates without it
         candidates = tuple(c for c in candidates if not c[1])
     best = None
@@ -415,13 +467,7 @@ def _encode_best_candidate(source: FrameSource, out, config: EncodeConfig,
             trial = replace(config, method="interp")
         buffer = io.BytesIO()
         header = _encode(source, buffer, trial)
-        _, decoded = iter_decode(buffer.getvalue(), model=config.model)
-        if tune == "psnr":
-            quality = -sum(float(np.sum((a.astype(np.float32) - b) ** 2)) for a, b in zip(decoded, source.frames()))
-        else:
-            judged = set(judged_frames(header.num_frames))
-            pairs = [(a, b) for i, (a, b) in enumerate(zip(source.frames(), decoded)) if i in judged]
-            quality = score(np.stack([a for a, _ in pairs]), np.stack([b for _, b in pairs]), tune)
+        quality = _stream_quality(source, buffer.getvalue(), header, config)
         if best is None or quality > best[0]:
             best = (quality, buffer.getvalue(), header)
     out.write(best[1])

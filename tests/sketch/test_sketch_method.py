@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,36 @@ def test_unknown_tune_is_refused(video, generator):
 
     with pytest.raises(InputError, match="tune"):  # refused where the options are parsed, before any coding
         ClipContext(None, None, video.num_frames, 25.0, {"tune": "ssim"}, video.height, video.width)
+
+
+def test_clips_share_the_bytes_by_measurement(make_square_video, generator, monkeypatch):
+    """Two clips of unequal difficulty: coded with shares by frames and with the shares that equalise their QPs
+    (which brings their QPs closer); the better by the judge is kept."""
+    from genvc import codec
+    from genvc.bitstream import read_stream
+    from genvc.methods.sketch import SketchMethod
+
+    video = make_square_video(14, 48, 64)
+    noise = np.random.default_rng(0).normal(0, 24, (7, 48, 64, 3))
+    hard = np.clip(video.frames[7:] + noise, 0, 255).astype(np.uint8)
+    video.frames = np.concatenate([video.frames[:7], hard])  # clips [0,7] (easy) and [7,13] (noisy: hard)
+    config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False)
+
+    def qps(data):
+        return [SketchMethod.clip_qp(u.sections) for u in read_stream(data).clips]
+
+    by_frames = encode(video, replace(config, clip_weights=()))  # () or any other count: by frames
+    spread = abs(qps(by_frames)[0] - qps(by_frames)[1])
+    assert spread > 0  # the noise costs more at the same share
+
+    judged = []
+
+    def judge(source, data, header, cfg):  # prefers whichever stream is not by frames
+        judged.append(data)
+        return float(data != by_frames)
+
+    monkeypatch.setattr(codec, "_stream_quality", judge)
+    kept = encode(video, config)
+    assert len(judged) == 2 and by_frames in judged  # both candidates judged, by frames among them
+    assert kept != by_frames and abs(qps(kept)[0] - qps(kept)[1]) < spread  # the other one: QPs closer
+    assert decode(kept, model=str(generator)).frames.shape == video.frames.shape

@@ -95,6 +95,12 @@ class SketchMethod(ClipMethod):
     def weights_hash(self) -> bytes:
         return self._hash
 
+    @staticmethod
+    def clip_qp(sections: dict[int, bytes]) -> int:
+        """The QP a coded clip's sketch landed at: the encoder's allocation search (`genvc.codec`) compares clips
+        by it."""
+        return describe_config(sections[Section.CONFIG])["qp"]
+
     def encode(self, frames: np.ndarray, ctx: ClipContext, budget_bytes: int | None) -> dict[int, bytes]:
         if budget_bytes is None:
             return self._sections(encode_sketch_at(frames, DEFAULT_SCALE, DEFAULT_QP, ctx.fps), frames, ctx)
