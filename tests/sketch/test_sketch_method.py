@@ -151,3 +151,20 @@ def test_clips_share_the_bytes_by_measurement(make_square_video, generator, monk
     assert len(judged) == 2 and by_frames in judged  # both candidates judged, by frames among them
     assert kept != by_frames and abs(qps(kept)[0] - qps(kept)[1]) < spread  # the other one: QPs closer
     assert decode(kept, model=str(generator)).frames.shape == video.frames.shape
+
+
+def test_decoding_only_the_clips_a_judge_looks_at_gives_the_same_frames(make_square_video, generator):
+    from genvc.codec import iter_decode
+
+    video = make_square_video(20, 48, 64)  # interval 6: clips [0,6] [6,12] [12,18] [18,19] (the last has no unit)
+    data = encode(video, EncodeConfig(method="sketch", bpp=0.3, interval=6, model=str(generator),
+                                      shot_detection=False, clip_weights=()))
+    full = decode(data, model=str(generator)).frames
+    for only in ({2, 3}, {19}, {7, 13}):
+        _, frames = iter_decode(data, model=str(generator), only=only)
+        frames = list(frames)
+        assert len(frames) == 20
+        for i, frame in enumerate(frames):
+            if i in only:
+                np.testing.assert_array_equal(frame, full[i])
+        assert frames[0 if 19 in only else 19] is None  # a clip holding none of them is skipped

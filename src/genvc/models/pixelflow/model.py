@@ -32,8 +32,8 @@ from genvc.models.pixelflow.config import (
 )
 from genvc.models.pixelflow.networks import Compressor, SketchRestorer, VelocityNet
 from genvc.models.pretrained import PretrainedMixin
-from genvc.utils.cpu import native_bf16
 from genvc.models.prior import gaussian_kl
+from genvc.utils.cpu import native_bf16
 
 
 class PixelFlowModel(PretrainedMixin, nn.Module):
