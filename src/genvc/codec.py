@@ -514,30 +514,25 @@ def iter_decode(data: bytes, model: str | None = None, progress: bool = False, o
         fps = float(header.fps)
         bar = tqdm(total=header.num_frames, desc="decode", unit="frame", disable=not progress)
         for index, clip in enumerate(header.plan.clips):
-            if only is not None and not needed[index]:
-                for offset in range(clip.num_frames):
-                    if clip.start + offset > emitted:
-                        emitted = clip.start + offset
-                        bar.update()
-                        yield None
-                decoded = {k: v for k, v in decoded.items() if k >= clip.end}
-                continue
-            for key in (clip.start, clip.end):
-                if key not in decoded and key not in derived:
-                    unit = keyframe_units[key]
-                    decoded[key] = decode_keyframe(codecs[unit.codec_id], unit.data, header.width, header.height,
-                                                   unit.scale_log2)
-            unit = clip_units.get(index)
-            if unit is None:
-                clip_frames = [decoded[i] for i in sorted({clip.start, clip.end})]
+            if not needed[index]:  # not asked for (`only`): its frames come as None
+                clip_frames = [None] * clip.num_frames
             else:
-                ctx = ClipContext(decoded.get(clip.start), decoded.get(clip.end), clip.num_frames, fps,
-                                  height=header.height, width=header.width)
-                clip_frames = methods[unit.method_id].decode(unit.sections, ctx)
-                if clip_frames.shape != (clip.num_frames, header.height, header.width, 3):
-                    raise FormatError(f"clip {index} decoded to shape {clip_frames.shape}")
-                decoded.setdefault(clip.start, clip_frames[0])
-                decoded.setdefault(clip.end, clip_frames[-1])
+                for key in (clip.start, clip.end):
+                    if key not in decoded and key not in derived:
+                        unit = keyframe_units[key]
+                        decoded[key] = decode_keyframe(codecs[unit.codec_id], unit.data, header.width,
+                                                       header.height, unit.scale_log2)
+                unit = clip_units.get(index)
+                if unit is None:
+                    clip_frames = [decoded[i] for i in sorted({clip.start, clip.end})]
+                else:
+                    ctx = ClipContext(decoded.get(clip.start), decoded.get(clip.end), clip.num_frames, fps,
+                                      height=header.height, width=header.width)
+                    clip_frames = methods[unit.method_id].decode(unit.sections, ctx)
+                    if clip_frames.shape != (clip.num_frames, header.height, header.width, 3):
+                        raise FormatError(f"clip {index} decoded to shape {clip_frames.shape}")
+                    decoded.setdefault(clip.start, clip_frames[0])
+                    decoded.setdefault(clip.end, clip_frames[-1])
             for offset, frame in enumerate(clip_frames):
                 if clip.start + offset > emitted:
                     emitted = clip.start + offset
