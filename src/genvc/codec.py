@@ -60,6 +60,8 @@ class EncodeConfig:
     #: relative byte shares of the clip units, in clip order (None: by frames); the allocation search
     #: (`_encode_best_allocation`) sets them for the streams it compares
     clip_weights: tuple[float, ...] | None = None
+    #: clip index -> the sketch scale an earlier encode chose for it (the allocation search's second encode)
+    clip_scales: dict[int, float] | None = None
 
     def __post_init__(self) -> None:
         self.method_options = MethodOptions.parse(self.method_options)  # InputError on an unknown/invalid option
@@ -285,7 +287,8 @@ class _Encoder:
                     self._put(KeyframeUnit(key, DERIVED_KEYFRAME, b"", 0))
             if index in budgets:
                 ctx = ClipContext(decoded.get(clip.start), decoded.get(clip.end), clip.num_frames, self.fps,
-                                  self.config.method_options, self.source.height, self.source.width)
+                                  self.config.method_options, self.source.height, self.source.width,
+                                  (self.config.clip_scales or {}).get(index))
                 if index == recipient:
                     kept = (frames, ctx)
                 self._submit(index, frames, ctx, self._sections_budget(index, budgets[index]))
@@ -421,19 +424,22 @@ def _encode_best_allocation(source: FrameSource, out, config: EncodeConfig, meth
     does, and a clip after a cut may need far more bytes per frame than the one before it. Both are coded whole and
     the better by the tuned metric is kept (measured on bikes, whose cut at frame 30 splits it into a 30- and a
     15-frame clip: at 0.02 bpp shares by frames coded them at QP 23 and 34)."""
-    def coded(weights: tuple[float, ...] | None) -> tuple[bytes, StreamHeader]:
+    def coded(weights: tuple[float, ...] | None, scales: dict[int, float] | None) -> tuple[bytes, StreamHeader]:
         buffer = io.BytesIO()
-        encoder = _Encoder(source, buffer, replace(config, clip_weights=weights))
+        encoder = _Encoder(source, buffer, replace(config, clip_weights=weights, clip_scales=scales))
         encoder.run()
         return buffer.getvalue(), encoder.header
 
-    best = coded(None)  # by frames
+    best = coded(None, None)  # by frames
     units = read_stream(best[0]).clips
     qps = [method.clip_qp(u.sections) for u in units]
     if len(set(qps)) > 1:
         reference = min(qps)
+        # each clip's scale search looks near the scale the first encode measured best for it (quality over scale
+        # rises then falls, `genvc.inter.sketch.PATIENCE`), and its streams, judged or not, are remembered
         equal_qp = coded(tuple(clip_unit_bytes(u.clip_index, u.sections) * 2 ** ((qp - reference) / QP_PER_HALVING)
-                               for u, qp in zip(units, qps)))
+                               for u, qp in zip(units, qps)),
+                         {u.clip_index: method.clip_scale(u.sections) for u in units})
         if _stream_quality(source, *equal_qp, config) > _stream_quality(source, *best, config):
             best = equal_qp
     out.write(best[0])

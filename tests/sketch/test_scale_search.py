@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from genvc.bench.synthetic import SYNTHETIC, synthetic_video
-from genvc.inter import LADDER, decode_sketch, encode_sketch
-from genvc.inter.sketch import PATIENCE, sample_frames
+from genvc.inter import LADDER, decode_sketch, encode_sketch, ladder_near
+from genvc.inter.sketch import MAX_SCALE, PATIENCE, sample_frames
 from genvc.metrics.vmaf import vmaf
 
 SIZE = (72, 128)  # tiny, but VMAF needs 64 px a side
@@ -61,3 +61,25 @@ def test_the_judged_sample_is_one_run_of_neighbours_in_every_fifth_of_the_clip(n
     if runs is not None:  # long clips: five separate runs of three, one per fifth (stratified)
         assert [len(r) for r in runs] == [3] * 5
         assert sorted(int(r[1] * 5 // num_frames) for r in runs) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("scale, near", [(1, (1, 1.5)), (1.0625, (1, 1.5, 2)), (1.875, (1, 1.5, 2, 3)),
+                                         (3, (2, 3, 4)), (MAX_SCALE, LADDER[-2:])])
+def test_a_second_search_looks_one_ladder_step_around_the_chosen_scale(scale, near):
+    assert ladder_near(scale) == near
+
+
+def test_a_stream_asked_for_again_is_not_coded_again(monkeypatch):
+    from genvc.inter import sketch
+
+    calls = []
+    real = sketch.vvenc_annexb
+    monkeypatch.setattr(sketch, "vvenc_annexb", lambda *a, **k: calls.append(a[1:]) or real(*a, **k))
+    frames = synthetic_video("synth-pan", 4, SIZE).frames
+    first = sketch._encode(frames, 47, 25.0)
+    assert sketch._encode(frames.copy(), 47, 25.0) == first and len(calls) == 1  # same input and settings: remembered
+    sketch._encode(frames, 48, 25.0)
+    moved = frames.copy()
+    moved[0, 0, 0] ^= 1
+    sketch._encode(moved, 47, 25.0)
+    assert len(calls) == 3  # another QP, one changed pixel: coded

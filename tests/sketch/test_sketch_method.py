@@ -168,3 +168,25 @@ def test_decoding_only_the_clips_a_judge_looks_at_gives_the_same_frames(make_squ
             if i in only:
                 np.testing.assert_array_equal(frame, full[i])
         assert frames[0 if 19 in only else 19] is None  # a clip holding none of them is skipped
+
+
+def test_the_second_allocation_searches_near_the_scales_the_first_chose(make_square_video, generator, monkeypatch):
+    from genvc.bitstream import read_stream
+    from genvc.inter import LADDER, ladder_near
+    from genvc.methods import sketch
+    from genvc.methods.sketch import SketchMethod
+
+    video = make_square_video(14, 48, 64)
+    noise = np.random.default_rng(0).normal(0, 24, (7, 48, 64, 3))
+    video.frames = np.concatenate([video.frames[:7], np.clip(video.frames[7:] + noise, 0, 255).astype(np.uint8)])
+    config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False)
+    ladders = []
+    real = sketch.encode_sketch
+    monkeypatch.setattr(sketch, "encode_sketch", lambda *a, **k: ladders.append(k["ladder"]) or real(*a, **k))
+    by_frames = read_stream(encode(video, replace(config, clip_weights=())))
+    first = {SketchMethod.clip_scale(u.sections) for u in by_frames.clips}
+    searches = len(ladders)
+    assert set(ladders) == {LADDER}  # the first encode: the whole ladder
+    encode(video, config)  # by frames again, then with equal-QP shares: QPs differ, as the test above shows
+    assert ladders[searches:2 * searches] == ladders[:searches]
+    assert ladders[2 * searches:] and set(ladders[2 * searches:]) <= {ladder_near(s) for s in first}

@@ -6,8 +6,9 @@ keyframe-only interpolation (the encoder measures which scale wins, per clip, fu
 """
 
 from genvc.inter.sketch import (
-    LADDER, SketchCode, decode_sketch, decode_sketch_small, encode_sketch, encode_sketch_at, upsample,
+    LADDER, SketchCode, decode_sketch, decode_sketch_small, encode_sketch, encode_sketch_at, ladder_near,
+    upsample,
 )
 
 __all__ = ["LADDER", "SketchCode", "decode_sketch", "decode_sketch_small", "encode_sketch", "encode_sketch_at",
-           "upsample"]
+           "ladder_near", "upsample"]

@@ -6,6 +6,8 @@ Only decoder-needed NAL units are kept, the leading parameter sets deflated agai
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
@@ -102,9 +104,35 @@ def upsample(frames: np.ndarray, width: int, height: int, scale: float) -> np.nd
     return np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_LANCZOS4) for f in frames])
 
 
+class _StreamMemo:
+    """The streams this process has coded, by their exact input and settings. The searches ask for the same
+    stream again (the encoder's allocation search codes a clip twice with budgets a few QP apart; the close call
+    against full size refills both candidates), and vvenc is deterministic, so a remembered stream is the
+    stream. Bounded by bytes, oldest out first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.bytes = max_bytes, 0
+        self.streams: OrderedDict[bytes, bytes] = OrderedDict()
+
+    def get(self, key: bytes, code: Callable[[], bytes]) -> bytes:
+        if key in self.streams:
+            self.streams.move_to_end(key)
+            return self.streams[key]
+        data = self.streams[key] = code()
+        self.bytes += len(data)
+        while self.bytes > self.max_bytes:
+            self.bytes -= len(self.streams.popitem(last=False)[1])
+        return data
+
+
+_MEMO = _StreamMemo(max_bytes=32 << 20)
+
+
 def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma_offset: int = 0) -> bytes:
     """The sketch payload of `small` at `qp`."""
-    return paramsets.pack(vvenc_annexb(small, qp, fps, preset, chroma_offset))
+    key = hashlib.blake2b(repr((small.shape, qp, round(fps, 6), preset, chroma_offset)).encode(), digest_size=16)
+    key.update(np.ascontiguousarray(small).data)
+    return _MEMO.get(key.digest(), lambda: paramsets.pack(vvenc_annexb(small, qp, fps, preset, chroma_offset)))
 
 
 def vvenc_annexb(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma_offset: int = 0) -> bytes:
@@ -288,6 +316,14 @@ def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
         # the next scale's QP at the same bytes: bytes ∝ pixels^BYTES_PIXEL_EXPONENT, QP_PER_HALVING per halving
         guess = qp - int(round(QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2 * np.log2(next_scale / scale)))
     return candidates
+
+
+def ladder_near(scale: float) -> tuple[float, ...]:
+    """The ladder's scales within one step of `scale` (a chosen scale, maybe filled between two steps): where a
+    search that already chose `scale` looks again at a nearby budget."""
+    below = max(i for i, s in enumerate(LADDER) if s <= scale)
+    above = min((i for i, s in enumerate(LADDER) if s >= scale), default=len(LADDER) - 1)
+    return LADDER[max(0, below - 1):above + 2]
 
 
 def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | None = None,

@@ -57,6 +57,9 @@ class ClipContext:
     options: MethodOptions = field(default_factory=MethodOptions)  # a dict is parsed into one
     height: int = 0  # frame size; taken from the keyframes when not given
     width: int = 0
+    #: encoder only: the sketch scale an earlier encode of this clip chose (the allocation search's second encode
+    #: searches near it)
+    scale_hint: float | None = None
 
     def __post_init__(self) -> None:
         self.options = MethodOptions.parse(self.options)
