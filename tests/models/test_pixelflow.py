@@ -315,3 +315,17 @@ def test_a_sketch_can_skip_the_flow_for_the_restorer_alone():
     torch.nn.init.normal_(flowing.velocity.out.weight, std=0.1)
     assert not torch.equal(flowing.decode(sketch), sketch["prediction"])
 
+
+
+def test_a_sketch_restored_in_windows_with_the_restorers_halo_matches_one_pass(monkeypatch):
+    """Without the flow (a sketch, no h) the restorer sees one neighbour each side: windows with that halo give the
+    frames one pass over the whole clip gives."""
+    from genvc.methods import generative
+
+    model = tiny(restorer_width=8, restorer_blocks=1, restorer_outer_blocks=1, sketch_flow=False)
+    torch.nn.init.normal_(model.restorer.tail.weight, std=0.1)
+    frames, _ = _clip(num_frames=generative.WINDOW + 7, height=16, width=16)
+    windowed = generative.restore_sketch(model, frames, 2.0, 40)
+    assert generative._sketch_halo(model) == 1 and not np.array_equal(windowed, frames)
+    monkeypatch.setattr(generative, "WINDOW", len(frames))  # one window: the whole clip at once
+    assert np.array_equal(windowed, generative.restore_sketch(model, frames, 2.0, 40))

@@ -94,6 +94,15 @@ def _to_frames(video: torch.Tensor, height: int, width: int) -> np.ndarray:
     return frames.to(torch.uint8).permute(1, 2, 3, 0).numpy().copy()
 
 
+def _sketch_halo(model) -> int:
+    """The context a window of a sketch needs on each side for its frames to come out as in one whole pass: where
+    the flow is skipped (a sketch without h) every frame depends only on the restorer's neighbours (1 frame each
+    side, so 18 frames restored per 16 instead of 24: decode 25 % faster); the flow reaches further."""
+    if model.config.sketch_flow:
+        return WINDOW_HALO
+    return 0 if model.restorer is None else model.restorer.frames // 2
+
+
 @torch.no_grad()
 def restore_sketch(model, upsampled: np.ndarray, scale: float, qp: int, steps: int | None = None) -> np.ndarray:
     """The generator on a decoded, upsampled sketch (uint8 T×H×W×3) coded at 1/`scale` with `qp`, no h: P = the
@@ -104,8 +113,9 @@ def restore_sketch(model, upsampled: np.ndarray, scale: float, qp: int, steps: i
     m = model.config.pixel_multiple
     size = (h + (-h) % m, w + (-w) % m)
     out = np.empty_like(upsampled)
+    halo = _sketch_halo(model)
     for start in range(0, t, WINDOW):
-        lo, hi = max(0, start - WINDOW_HALO), min(t, start + WINDOW + WINDOW_HALO)
+        lo, hi = max(0, start - halo), min(t, start + WINDOW + halo)
         receiver = receiver_tensors(from_sketch(upsampled[lo:hi], scale, qp), *size)
         restored = _to_frames(model.decode(receiver, steps=steps), h, w)
         stop = min(t, start + WINDOW)
