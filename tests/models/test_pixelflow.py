@@ -227,6 +227,18 @@ def test_the_generator_knows_where_its_prediction_comes_from():
     assert inputs["source"].tolist() == [0.0, 1.0] and sketch["source"].tolist() == [1.0, 0.5]
 
 
+def test_a_training_batch_can_mix_sketch_and_keyframe_clips():
+    """Both receivers carry the same inputs (the sketch's QP plane included), so the data loader collates a batch
+    of both kinds (`configs/pixelflow.yaml` trains on both)."""
+    from torch.utils.data import default_collate
+
+    from genvc.methods.receiver import from_keyframes, from_sketch
+
+    frames, ctx = _clip(height=16, width=16)
+    batch = default_collate([from_sketch(frames, 2.0, 40), from_keyframes(ctx.first, ctx.last, ctx.num_frames)])
+    assert batch["source"].tolist() == [[1.0, 0.5], [0.0, 1.0]] and batch["prediction"].shape[0] == 2
+
+
 def test_restoring_a_long_sketch_in_windows_matches_whole_windows():
     """`restore_sketch` works in temporal windows with context on both sides: memory bounded by the window."""
     from genvc.methods.generative import WINDOW, WINDOW_HALO, restore_sketch

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from genvc.methods.interp import receiver_inputs
-from genvc.models.pixelflow.config import SKETCH_QP_KEY, SOURCE_KEY
+from genvc.models.pixelflow.config import DEFAULT_SKETCH_QP, SKETCH_QP_KEY, SOURCE_KEY
 
 
 def source_code(scale: float | None) -> np.ndarray:
@@ -23,7 +23,10 @@ def source_code(scale: float | None) -> np.ndarray:
 
 
 def from_keyframes(first: np.ndarray, last: np.ndarray, num_frames: int) -> dict[str, np.ndarray]:
-    return {**receiver_inputs(first, last, num_frames), SOURCE_KEY: source_code(None)}
+    # the sketch's QP plane too (unused where P is no sketch: the value the generator assumes when it is absent),
+    # so that both receivers have the same keys and a training batch can mix them
+    return {**receiver_inputs(first, last, num_frames), SOURCE_KEY: source_code(None),
+            SKETCH_QP_KEY: np.array([DEFAULT_SKETCH_QP / 63], np.float32)}
 
 
 def from_sketch(upsampled: np.ndarray, scale: float, qp: int) -> dict[str, np.ndarray]:
