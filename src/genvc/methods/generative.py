@@ -97,7 +97,7 @@ def _to_frames(video: torch.Tensor, height: int, width: int) -> np.ndarray:
 def _sketch_halo(model) -> int:
     """The context a window of a sketch needs on each side for its frames to come out as in one whole pass: where
     the flow is skipped (a sketch without h) every frame depends only on the restorer's neighbours (1 frame each
-    side, so 18 frames restored per 16 instead of 24: decode 25 % faster); the flow reaches further."""
+    side: 18 frames restored per 16 instead of 24); the flow reaches further."""
     if model.config.sketch_flow:
         return WINDOW_HALO
     return 0 if model.restorer is None else model.restorer.frames // 2
