@@ -190,3 +190,25 @@ def test_the_second_allocation_searches_near_the_scales_the_first_chose(make_squ
     encode(video, config)  # by frames again, then with equal-QP shares: QPs differ, as the test above shows
     assert ladders[searches:2 * searches] == ladders[:searches]
     assert ladders[2 * searches:] and set(ladders[2 * searches:]) <= {ladder_near(s) for s in first}
+
+
+def test_a_second_allocation_over_the_target_is_not_kept(make_square_video, generator, monkeypatch):
+    """The equal-QP shares can starve a clip below its floor, so that stream overshoots the target: it does not
+    compete on quality then (here it is coded at twice the rate and the judge prefers it)."""
+    from genvc import codec
+
+    video = make_square_video(14, 48, 64)
+    noise = np.random.default_rng(0).normal(0, 24, (7, 48, 64, 3))
+    video.frames = np.concatenate([video.frames[:7], np.clip(video.frames[7:] + noise, 0, 255).astype(np.uint8)])
+    config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False)
+    target = 0.5 * 48 * 64 * 14 / 8
+    by_frames = encode(video, replace(config, clip_weights=()))
+    real_init = codec._Encoder.__init__
+
+    def overshooting(self, source, out, cfg):  # the second allocation lands at twice the target
+        real_init(self, source, out, replace(cfg, bpp=cfg.bpp * 2) if cfg.clip_weights else cfg)
+
+    monkeypatch.setattr(codec._Encoder, "__init__", overshooting)
+    monkeypatch.setattr(codec, "_stream_quality", lambda source, data, header, cfg: float(data != by_frames))
+    kept = encode(video, config)
+    assert len(by_frames) <= target and kept == by_frames
