@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 
 from genvc import __version__
@@ -63,6 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("genvc: interrupted; no output written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`genvc info x.gvc | head`): stop quietly, as a C tool would
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit does not raise the broken pipe again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # a stdout without a file descriptor (tests, notebooks)
+        pass
 
 
 if __name__ == "__main__":

@@ -122,6 +122,24 @@ def test_info_shows_sketch_clips_and_named_sections(tmp_path, make_square_video,
     assert info["fps_value"] == 25.0
 
 
+def test_a_reader_that_goes_away_stops_genvc_quietly(tmp_path, make_square_video):
+    """`genvc info x.gvc | head`: once the pipe's reader has gone, genvc stops with SIGPIPE's status and no
+    traceback."""
+    import subprocess
+    import sys
+
+    gvc = tmp_path / "s.gvc"
+    gvc.write_bytes(encode(make_square_video(6), EncodeConfig(bpp=0.3, shot_detection=False)))
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before genvc writes a byte
+    try:
+        result = subprocess.run([sys.executable, "-m", "genvc", "info", str(gvc)], stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141 and result.stderr == ""
+
+
 def test_learned_method_without_a_model_says_how(tmp_path, make_square_video, capsys, tiny_generator):
     # item 4
     source = tmp_path / "in.mp4"
