@@ -120,6 +120,14 @@ def test_unknown_tune_is_refused(video, generator):
         ClipContext(None, None, video.num_frames, 25.0, {"tune": "ssim"}, video.height, video.width)
 
 
+def _easy_then_noisy(make_square_video):
+    """14 frames coded with interval 7 as two clips of unequal difficulty: [0,7] easy, [7,13] noisy (hard)."""
+    video = make_square_video(14, 48, 64)
+    noise = np.random.default_rng(0).normal(0, 24, (7, 48, 64, 3))
+    video.frames = np.concatenate([video.frames[:7], np.clip(video.frames[7:] + noise, 0, 255).astype(np.uint8)])
+    return video
+
+
 def test_clips_share_the_bytes_by_measurement(make_square_video, generator, monkeypatch):
     """Two clips of unequal difficulty: coded with shares by frames and with the shares that equalise their QPs
     (which brings their QPs closer); the better by the judge is kept."""
@@ -127,10 +135,7 @@ def test_clips_share_the_bytes_by_measurement(make_square_video, generator, monk
     from genvc.bitstream import read_stream
     from genvc.methods.sketch import SketchMethod
 
-    video = make_square_video(14, 48, 64)
-    noise = np.random.default_rng(0).normal(0, 24, (7, 48, 64, 3))
-    hard = np.clip(video.frames[7:] + noise, 0, 255).astype(np.uint8)
-    video.frames = np.concatenate([video.frames[:7], hard])  # clips [0,7] (easy) and [7,13] (noisy: hard)
+    video = _easy_then_noisy(make_square_video)
     config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False)
 
     def qps(data):
@@ -176,9 +181,7 @@ def test_the_second_allocation_searches_near_the_scales_the_first_chose(make_squ
     from genvc.methods import sketch
     from genvc.methods.sketch import SketchMethod
 
-    video = make_square_video(14, 48, 64)
-    noise = np.random.default_rng(0).normal(0, 24, (7, 48, 64, 3))
-    video.frames = np.concatenate([video.frames[:7], np.clip(video.frames[7:] + noise, 0, 255).astype(np.uint8)])
+    video = _easy_then_noisy(make_square_video)
     config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False)
     ladders = []
     real = sketch.encode_sketch
@@ -197,9 +200,7 @@ def test_a_second_allocation_over_the_target_is_not_kept(make_square_video, gene
     compete on quality then (here it is coded at twice the rate and the judge prefers it)."""
     from genvc import codec
 
-    video = make_square_video(14, 48, 64)
-    noise = np.random.default_rng(0).normal(0, 24, (7, 48, 64, 3))
-    video.frames = np.concatenate([video.frames[:7], np.clip(video.frames[7:] + noise, 0, 255).astype(np.uint8)])
+    video = _easy_then_noisy(make_square_video)
     config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False)
     target = 0.5 * 48 * 64 * 14 / 8
     by_frames = encode(video, replace(config, clip_weights=()))
