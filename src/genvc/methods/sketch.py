@@ -158,8 +158,10 @@ class SketchMethod(ClipMethod):
         """(generator off, generator on) by the tuned metric of a candidate's judged frames. Remembered: the chosen
         candidate was judged in the search, and its generator switch is decided on these same numbers (the restorer
         is the search's largest cost: bikes 45 frames, 0.005 bpp: 90 of 239 s)."""
-        key = hashlib.blake2b(b"".join([original.tobytes(), decoded.tobytes(), str((sample, scale, qp, tune)).encode()]),
-                              digest_size=16).digest()
+        digest = hashlib.blake2b(repr((sample, scale, qp, tune)).encode(), digest_size=16)
+        for frames in (original, decoded):  # hashed in place, not copied
+            digest.update(np.ascontiguousarray(frames).data)
+        key = digest.digest()
         if key not in self._scores:
             self._scores[key] = (score(original, decoded, tune),
                                  score(original, self.restore_sample(decoded, sample, scale, qp), tune))
