@@ -150,6 +150,11 @@ class _KeyframeCoder:
         return unit, decode_keyframe(self.intra, coded.data, self.width, self.height, coded.scale_log2)
 
 
+def target_bytes(bpp: float, width: int, height: int, num_frames: int) -> float:
+    """The whole file's bytes at `bpp` (header and framing included)."""
+    return bpp * width * height * num_frames / 8
+
+
 class _Encoder:
     """One encode: the plan, the pool and the writer; units are written in stream order as they complete."""
 
@@ -182,7 +187,7 @@ class _Encoder:
                                    self.method.model_id, self.method.weights_hash())
         self.fps = float(source.fps)
         self.budget = None if config.bpp is None else \
-            config.bpp * source.width * source.height * num_frames / 8 - stream_overhead(self.header)
+            target_bytes(config.bpp, source.width, source.height, num_frames) - stream_overhead(self.header)
         self.writer = StreamWriter(out, self.header)
         self.units: dict[tuple[UnitType, int], KeyframeUnit | ClipUnit] = {}
         self.hold: tuple[UnitType, int] | None = None  # the unit the leftover pass may still recode
@@ -443,7 +448,7 @@ def _encode_best_allocation(source: FrameSource, out, config: EncodeConfig, meth
         # Only a stream within the target competes on quality: moving bytes to one clip can starve another below
         # its floor, and that clip's smallest stream then overshoots the whole target (synth-cut at 0.002 bpp:
         # 1207 bytes for a target of 933, where shares by frames gave 919)
-        target = config.bpp * source.width * source.height * best[1].num_frames / 8
+        target = target_bytes(config.bpp, source.width, source.height, best[1].num_frames)
         if len(equal_qp[0]) <= max(target, len(best[0])) and \
                 _stream_quality(source, *equal_qp, config) > _stream_quality(source, *best, config):
             best = equal_qp

@@ -128,11 +128,19 @@ class _StreamMemo:
 _MEMO = _StreamMemo(max_bytes=32 << 20)
 
 
+def content_key(settings: tuple, *arrays: np.ndarray) -> bytes:
+    """A 16-byte digest of `settings` and the exact contents of `arrays` (hashed in place, not copied): the key
+    under which the encoder remembers a stream or a judged score."""
+    digest = hashlib.blake2b(repr(settings).encode(), digest_size=16)
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).data)
+    return digest.digest()
+
+
 def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma_offset: int = 0) -> bytes:
     """The sketch payload of `small` at `qp`."""
-    key = hashlib.blake2b(repr((small.shape, qp, round(fps, 6), preset, chroma_offset)).encode(), digest_size=16)
-    key.update(np.ascontiguousarray(small).data)
-    return _MEMO.get(key.digest(), lambda: paramsets.pack(vvenc_annexb(small, qp, fps, preset, chroma_offset)))
+    key = content_key((small.shape, qp, round(fps, 6), preset, chroma_offset), small)
+    return _MEMO.get(key, lambda: paramsets.pack(vvenc_annexb(small, qp, fps, preset, chroma_offset)))
 
 
 def vvenc_annexb(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma_offset: int = 0) -> bytes:

@@ -17,7 +17,6 @@ keyframes cost more than they give at these rates.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections import OrderedDict
 
@@ -26,7 +25,7 @@ import numpy as np
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError
 from genvc.inter import LADDER, decode_sketch, encode_sketch, encode_sketch_at, ladder_near
-from genvc.inter.sketch import SCALE_UNIT, fill_chroma, plain_judge, sample_frames, score
+from genvc.inter.sketch import SCALE_UNIT, content_key, fill_chroma, plain_judge, sample_frames, score
 from genvc.methods.base import ClipContext, ClipMethod
 
 _CONFIG = struct.Struct("<BBBB")  # version, scale in sixteenths, flags, qp (an input of the generator's restorer)
@@ -158,10 +157,7 @@ class SketchMethod(ClipMethod):
         """(generator off, generator on) by the tuned metric of a candidate's judged frames. Remembered: the chosen
         candidate was judged in the search, and its generator switch is decided on these same numbers (the restorer
         is the search's largest cost: bikes 45 frames, 0.005 bpp: 90 of 239 s)."""
-        digest = hashlib.blake2b(repr((sample, scale, qp, tune)).encode(), digest_size=16)
-        for frames in (original, decoded):  # hashed in place, not copied
-            digest.update(np.ascontiguousarray(frames).data)
-        key = digest.digest()
+        key = content_key((sample, scale, qp, tune), original, decoded)
         if key not in self._scores:
             self._scores[key] = (score(original, decoded, tune),
                                  score(original, self.restore_sample(decoded, sample, scale, qp), tune))
