@@ -470,18 +470,20 @@ def judged_frames(num_frames: int) -> list[int]:
 
 
 def _encode_best_candidate(source: FrameSource, out, config: EncodeConfig,
-                           candidates: tuple[tuple[float, bool], ...]) -> StreamHeader:
+                           candidates: tuple[tuple[float, bool, bool], ...]) -> StreamHeader:
     """Decide by measurement how a method splits the budget between keyframes and side sections (h, conditions)
-    and whether its generator runs: encode each candidate (share, generator on), decode it, keep the stream the
-    tuned metric puts closest to the original (VMAF on runs of frames spread over the video, or with tune "psnr"
+    and what of its generator runs: encode each candidate (share, generator on, flow on), decode it, keep the stream
+    the tuned metric puts closest to the original (VMAF on runs of frames spread over the video, or with tune "psnr"
     the squared error over all of it; streamed, so memory does not grow with the video).
     No side bytes with the generator off is coded as an `interp` stream: the same frames without a clip unit's
     bytes, so the result is never worse than `interp` at the same target by that metric."""
     if not config.method_options.generator:  # the user switched it off: only the candidates without it
         candidates = tuple(c for c in candidates if not c[1])
+    if not config.method_options.flow:  # likewise the flow
+        candidates = tuple(c for c in candidates if not c[2])
     best = None
-    for fraction, generator in candidates:
-        options = replace(config.method_options, side_fraction=fraction, generator=generator)
+    for fraction, generator, flow in candidates:
+        options = replace(config.method_options, side_fraction=fraction, generator=generator, flow=flow)
         trial = replace(config, method_options=options)
         if fraction == 0 and not generator:
             trial = replace(config, method="interp")

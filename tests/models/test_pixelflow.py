@@ -157,8 +157,9 @@ def test_multic_without_side_bytes_sends_the_keyframes_alone_and_its_encoder_mea
     sections = method.encode(frames, ctx, 0)
     assert set(sections) == {Section.CONFIG} and sections[Section.CONFIG][1] == 0  # no conditions, no h
     assert method.decode(sections, ctx).shape == frames.shape
-    # the keyframes alone (interp) or the conditions with the generator: the encoder keeps the better
-    assert set(PixelMultiC.candidates) == {(0.0, False), (0.1, True)}
+    # the keyframes alone (interp), the restored keyframes' interpolation, or the conditions with the generator and
+    # its flow: the encoder keeps the best
+    assert set(PixelMultiC.candidates) == {(0.0, False, False), (0.0, True, False), (0.1, True, True)}
 
 
 def test_embedded_model_and_bad_model_folders(tmp_path):
@@ -341,3 +342,64 @@ def test_a_sketch_restored_in_windows_with_the_restorers_halo_matches_one_pass(m
     assert generative._sketch_halo(model) == 1 and not np.array_equal(windowed, frames)
     monkeypatch.setattr(generative, "WINDOW", len(frames))  # one window: the whole clip at once
     assert np.array_equal(windowed, generative.restore_sketch(model, frames, 2.0, 40))
+
+
+def test_keyframe_restoration_codes_name_every_setting_once():
+    from genvc.methods import keyframe_restoration as kr
+
+    codes = [kr.code_of(scale, qp) for scale in kr.SCALES for qp in kr.QPS]
+    assert sorted(codes) == list(range(1, len(codes) + 1)) and kr.NONE not in codes
+    assert all(kr.setting(kr.code_of(scale, qp)) == (scale, qp) for scale in kr.SCALES for qp in kr.QPS)
+    assert kr.is_valid(len(codes)) and not kr.is_valid(len(codes) + 1)
+
+
+def test_the_encoder_picks_the_keyframe_restoration_that_measures_best(monkeypatch):
+    """Scale first (at SEARCH_QP), then QP at that scale; as decoded where nothing beats it."""
+    from genvc.methods import keyframe_restoration as kr
+
+    rng = np.random.default_rng(0)
+    original = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    decoded = np.clip(original.astype(int) + rng.integers(-40, 40, original.shape), 0, 255).astype(np.uint8)
+    closeness = {kr.code_of(3.0, kr.SEARCH_QP): 0.5, kr.code_of(3.0, 32): 1.0}  # how far towards the original
+    tried = []
+
+    def fake_restore(model, frame, code):
+        tried.append(code)
+        w = closeness.get(code, 0.0)
+        return np.round(frame * (1 - w) + original * w).astype(np.uint8)
+
+    monkeypatch.setattr(kr, "restore", fake_restore)
+    restorer = kr.KeyframeRestorer(tiny(restorer_width=8, restorer_blocks=1, restorer_outer_blocks=1))
+    assert restorer.choose(original, decoded, "psnr") == kr.code_of(3.0, 32)
+    assert len(tried) == len(kr.SCALES) + len(kr.QPS) - 1  # the rest of the 30 settings never run
+    assert restorer.choose(original, decoded, "psnr") == kr.code_of(3.0, 32) and len(tried) == 10  # remembered
+    closeness.clear()  # nothing helps: the keyframe as decoded
+    assert kr.KeyframeRestorer(restorer.model).choose(original, decoded, "psnr") == kr.NONE
+    assert kr.KeyframeRestorer(tiny()).choose(original, decoded, "psnr") == kr.NONE  # no restorer: nothing tried
+
+
+def test_flowib_restores_its_keyframes_on_both_sides_and_refuses_what_it_cannot_decode(monkeypatch):
+    from genvc.methods import keyframe_restoration as kr
+
+    model = tiny(restorer_width=8, restorer_blocks=1, restorer_outer_blocks=1)
+    torch.nn.init.normal_(model.restorer.tail.weight, std=0.1)
+    method = PixelFlowIB(model=model, steps=1)
+    frames, ctx = _clip(height=32, width=32)
+    code = kr.code_of(2.0, 32)
+    monkeypatch.setattr(method.keyframes, "choose", lambda original, decoded, tune: code)
+    sections = method.encode(frames, ctx, None)
+    assert tuple(sections[Section.CONFIG][4:]) == (code, code)
+    out = method.decode(sections, ctx)
+    first = kr.restore(model, ctx.first, code)
+    assert not np.array_equal(first, ctx.first) and np.array_equal(out[0], first)
+    assert np.array_equal(out[-1], kr.restore(model, ctx.last, code))
+    ctx.options = {"generator": False}  # generator off: the keyframes as decoded, no restoration sent
+    off = method.encode(frames, ctx, None)
+    assert tuple(off[Section.CONFIG][4:]) == (kr.NONE, kr.NONE)
+    assert np.array_equal(method.decode(off, ctx)[0], ctx.first)
+    bad = bytearray(sections[Section.CONFIG])
+    bad[4] = len(kr.SCALES) * len(kr.QPS) + 1
+    with pytest.raises(FormatError, match="keyframe restoration"):
+        method.decode({**sections, Section.CONFIG: bytes(bad)}, ctx)
+    with pytest.raises(FormatError, match="no restorer"):  # a model without a restorer cannot decode it
+        PixelFlowIB(model=tiny(), steps=1).decode(sections, ctx)

@@ -25,6 +25,7 @@ class MethodOptions:
     side_bytes: int | None = None  # generative methods: per-clip bytes for h/conditions (None: the method's default)
     side_fraction: float | None = None  # or this share of each clip's share of the budget (the encoder's search)
     generator: bool = True  # every method on the generator: run it (False: the receiver's prediction as it is)
+    flow: bool = True  # flowib/multic/hybrid with the generator on: run the flow after restoring the keyframes
 
     def __post_init__(self) -> None:
         if self.side_bytes is not None and self.side_bytes < 0:

@@ -1,11 +1,13 @@
 """The generative methods on the embedded pixel-flow generator: FLOW-IB (h), Multi-C (explicit conditions), both.
 
-encode: the receiver inputs are computed from the *decoded* keyframes exactly as the decoder will
-(`receiver.from_keyframes`); `h = down(x, P)` is rANS-coded at a quantisation step from `STEPS` (the finest whose
-bytes fit the clip's side budget; the model's own rate without one); Multi-C conditions are extracted and coded
-by `genvc.conditions`. `Section.CONFIG` holds the step, the Euler steps and what was sent.
-decode: receiver inputs → (ĥ, rendered conditions) → `PixelFlowModel.decode` → frames, with the decoded
-keyframes put back at both ends.
+encode: with the generator on, each *decoded* keyframe is restored by the generator's restorer at the setting that
+measures best (`genvc.methods.keyframe_restoration`); the receiver inputs are computed from those keyframes exactly
+as the decoder will (`receiver.from_keyframes`); `h = down(x, P)` is rANS-coded at a quantisation step from
+`STEPS` (the finest whose bytes fit the clip's side budget; the model's own rate without one); Multi-C conditions
+are extracted and coded by `genvc.conditions`. `Section.CONFIG` holds the step, the Euler steps (0: no flow), what
+was sent and each keyframe's restoration.
+decode: restored keyframes → receiver inputs → (ĥ, rendered conditions) → `PixelFlowModel.decode` → frames, with
+the restored keyframes put back at both ends.
 
 Frames are replicate-padded to the model's pixel multiple and cropped after decoding. Models saved by
 `genvc train` with the FLOW-IB VAE model (`genvc.models.GenvcModel`, e.g. the Wan preset) are served by
@@ -24,10 +26,12 @@ import torch.nn.functional as F
 
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError, ModelError
+from genvc.methods import keyframe_restoration
 from genvc.methods.base import ClipContext, ClipMethod
 
-_CONFIG = struct.Struct("<BBBB")  # version, flags, Euler steps (0: generator off), quantisation step index
-_VERSION = 1
+#: version, flags, Euler steps (0: no flow), quantisation step index, the first and the last keyframe's restoration
+_CONFIG = struct.Struct("<BBBBBB")
+_VERSION = 2  # 2: keyframe restoration (version 1 streams, without it, are refused: there is no released stream)
 _HAS_H, _HAS_CONDITIONS = 1, 2
 #: quantisation steps of h the encoder may choose (coarser = fewer bytes), a √2 ladder around the model's rate
 STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 9))  # 0.5 … 16
@@ -140,6 +144,7 @@ class PixelFlowMethod(ClipMethod):
                              f"(model {self.model.model_id!r} has none); use --method flowib")
         self.model_id = self.model.model_id
         self._hash = self.model.weights_hash()
+        self.keyframes = keyframe_restoration.KeyframeRestorer(self.model)
 
     def weights_hash(self) -> bytes:
         return self._hash
@@ -149,11 +154,11 @@ class PixelFlowMethod(ClipMethod):
         m = self.model.config.pixel_multiple
         return height + (-height) % m, width + (-width) % m
 
-    def _receiver(self, ctx: ClipContext) -> dict[str, torch.Tensor]:
+    def _receiver(self, first: np.ndarray, last: np.ndarray, ctx: ClipContext) -> dict[str, torch.Tensor]:
         from genvc.methods.receiver import from_keyframes
 
         size = self._padded(ctx.height, ctx.width)
-        return receiver_tensors(from_keyframes(ctx.first, ctx.last, ctx.num_frames), *size)
+        return receiver_tensors(from_keyframes(first, last, ctx.num_frames), *size)
 
     def _modalities(self, sections: dict[int, bytes], ctx: ClipContext) -> dict[str, torch.Tensor]:
         from genvc import conditions
@@ -179,17 +184,26 @@ class PixelFlowMethod(ClipMethod):
                                                     modalities=list(self.model.config.modalities))
             sections.update(conditions.encode_conditions(payload, options.get("condition_coding", "entropy")))
             flags |= _HAS_CONDITIONS
+        generator = ctx.options.get("generator", True)
+        codes = (keyframe_restoration.NONE,) * 2
+        if generator:
+            tune = ctx.options.get("tune", "vmaf")
+            codes = (self.keyframes.choose(frames[0], ctx.first, tune),
+                     self.keyframes.choose(frames[-1], ctx.last, tune))
+        first, last = (keyframe_restoration.restore(self.model, k, c) for k, c in zip((ctx.first, ctx.last), codes))
         if self.sends_h:
-            receiver = self._receiver(ctx)
+            receiver = self._receiver(first, last, ctx)
             video = _video_tensor(frames, *self._padded(ctx.height, ctx.width))
             left = None if budget_bytes is None else budget_bytes - sum(len(v) for v in sections.values())
             if left is None or left > 0:
                 step_index, data = self._fit_h(video, receiver, left)
                 sections[Section.H] = data
                 flags |= _HAS_H
-        # "generator off": the decoder returns z = P + up(ĥ) (P itself without h) with no flow steps
-        steps = self.steps if ctx.options.get("generator", True) or self.model.config.path != "reformed" else 0
-        sections[Section.CONFIG] = _CONFIG.pack(_VERSION, flags, steps, step_index)
+        # no flow ("generator off", or the flow off with the keyframes restored): the decoder returns z = P + up(ĥ)
+        # (P itself without h) with no flow steps
+        flow = generator and ctx.options.get("flow", True)
+        steps = self.steps if flow or self.model.config.path != "reformed" else 0
+        sections[Section.CONFIG] = _CONFIG.pack(_VERSION, flags, steps, step_index, *codes)
         return sections
 
     def _fit_h(self, video: torch.Tensor, receiver: dict, budget: int | None) -> tuple[int, bytes]:
@@ -205,30 +219,34 @@ class PixelFlowMethod(ClipMethod):
 
     @torch.no_grad()
     def decode(self, sections: dict[int, bytes], ctx: ClipContext) -> np.ndarray:
-        flags, steps, step_index = self._parse_config(sections)
+        flags, steps, step_index, codes = self._parse_config(sections)
         if ctx.first is None or ctx.last is None:
             raise FormatError(f"a {self.name} clip needs both keyframes coded")
         if bool(flags & _HAS_H) != (Section.H in sections):
             raise FormatError("clip config and h section disagree")
-        receiver = self._receiver(ctx)
+        if any(codes) and not self.keyframes.available:
+            raise FormatError("the clip restores its keyframes, but this model has no restorer")
+        first, last = (keyframe_restoration.restore(self.model, k, c) for k, c in zip((ctx.first, ctx.last), codes))
+        receiver = self._receiver(first, last, ctx)
         modalities = self._modalities(sections, ctx) if flags & _HAS_CONDITIONS else None
         if steps == 0 and self.model.config.path != "reformed":
             raise FormatError("generator off is only defined on the reformed path")
         video = self.model.decode(receiver, modalities, sections.get(Section.H), STEPS[step_index], steps)
         out = _to_frames(video, ctx.height, ctx.width)
-        out[0], out[-1] = ctx.first, ctx.last
+        out[0], out[-1] = first, last
         return out
 
     @staticmethod
-    def _parse_config(sections: dict[int, bytes]) -> tuple[int, int, int]:
+    def _parse_config(sections: dict[int, bytes]) -> tuple[int, int, int, tuple[int, int]]:
         data = sections.get(Section.CONFIG)
         if data is None or len(data) != _CONFIG.size:
             raise FormatError("clip has no valid generator config section")
-        version, flags, steps, step_index = _CONFIG.unpack(data)
-        if version != _VERSION or flags & ~(_HAS_H | _HAS_CONDITIONS) or step_index >= len(STEPS):
+        version, flags, steps, step_index, *codes = _CONFIG.unpack(data)
+        if version != _VERSION or flags & ~(_HAS_H | _HAS_CONDITIONS) or step_index >= len(STEPS) or \
+                not all(map(keyframe_restoration.is_valid, codes)):
             raise FormatError(f"unsupported generator config (version {version}, flags {flags:#x}, "
-                              f"step index {step_index})")
-        return flags, steps, step_index
+                              f"step index {step_index}, keyframe restoration {codes})")
+        return flags, steps, step_index, tuple(codes)
 
 
 class PixelFlowIB(PixelFlowMethod):
@@ -236,8 +254,10 @@ class PixelFlowIB(PixelFlowMethod):
 
     name = "flowib"
     #: what the encoder tries (`genvc.codec`), keeping the measured best: (share of a clip's bytes for h, the rest
-    #: going to the keyframes; generator on). (0, off) is coded as an `interp` stream: the floor to beat.
-    candidates = ((0.0, False), (0.0, True), (0.15, True), (0.3, True), (0.5, True))
+    #: going to the keyframes; generator on: the keyframes restored; the flow on). (0, off, off) is coded as an
+    #: `interp` stream: the floor to beat.
+    candidates = ((0.0, False, False), (0.0, True, False), (0.0, True, True), (0.15, True, True), (0.3, True, True),
+                  (0.5, True, True))
 
 
 class PixelMultiC(PixelFlowMethod):
@@ -246,10 +266,9 @@ class PixelMultiC(PixelFlowMethod):
     name = "multic"
     sends_h, sends_conditions = False, True
     #: what the encoder tries, keeping the measured best (as `PixelFlowIB.candidates`): the keyframes alone as an
-    #: `interp` stream, or the conditions with the generator. The conditions' size is their level's, not a share of
-    #: the budget: here a share only says whether they are sent (0: not). The keyframes with the generator and no
-    #: side information is `flowib`'s candidate (0, on), measured 10–14 VMAF below `interp` on carphone.
-    candidates = ((0.0, False), (0.1, True))
+    #: `interp` stream, the restored keyframes' interpolation, or the conditions with the generator. The conditions'
+    #: size is their level's, not a share of the budget: here a share only says whether they are sent (0: not).
+    candidates = ((0.0, False, False), (0.0, True, False), (0.1, True, True))
 
 
 class PixelHybrid(PixelFlowMethod):

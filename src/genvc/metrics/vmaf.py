@@ -14,6 +14,11 @@ import numpy as np
 from genvc.metrics.color import rgb_to_yuv420_planes
 
 
+#: libvmaf's "no enhancement gain" model: VMAF without the credit the default model gives to sharpening and contrast
+#: enhancement (a restorer's gain that survives it is not sharpening alone)
+VMAF_NEG = "version=vmaf_v0.6.1neg"
+
+
 def _even(frames: np.ndarray) -> np.ndarray:
     h, w = frames.shape[1] // 2 * 2, frames.shape[2] // 2 * 2
     return frames[:, :h, :w]
