@@ -83,8 +83,12 @@ def _video_tensor(frames: np.ndarray, height: int, width: int) -> torch.Tensor:
 def receiver_tensors(inputs: dict[str, np.ndarray], height: int, width: int) -> dict[str, torch.Tensor]:
     """`genvc.methods.receiver` inputs as a batch of one: image sequences padded to height×width, vectors as
     they are."""
-    return {k: _video_tensor(v, height, width) if v.ndim == 4 else torch.from_numpy(v)[None]
-            for k, v in inputs.items()}
+    converted: dict[int, torch.Tensor] = {}  # by array: a sketch's receiver repeats one array for three inputs
+    for value in inputs.values():
+        if id(value) not in converted:
+            converted[id(value)] = _video_tensor(value, height, width) if value.ndim == 4 else \
+                torch.from_numpy(value)[None]
+    return {k: converted[id(v)] for k, v in inputs.items()}
 
 
 #: frames the generator restores at once (plus `WINDOW_HALO` on each side for context) when it restores a whole

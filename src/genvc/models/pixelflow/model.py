@@ -80,7 +80,7 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         """The restorer on generated frames (pixels) of clips whose P is a sketch (`frames` of them); the others
         pass unchanged."""
         source = receiver.get(SOURCE_KEY)
-        if self.restorer is None or source is None:
+        if self.restorer is None or source is None or not bool((source[:, 0] > 0.5).any()):
             return video[:, :, frames]
         qp = receiver.get(SKETCH_QP_KEY)
         qp = source.new_full((len(source),), DEFAULT_SKETCH_QP / 63) if qp is None else qp.reshape(-1)
