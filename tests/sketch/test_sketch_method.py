@@ -213,3 +213,55 @@ def test_a_second_allocation_over_the_target_is_not_kept(make_square_video, gene
     monkeypatch.setattr(codec, "_stream_quality", lambda source, data, header, cfg: float(data != by_frames))
     kept = encode(video, config)
     assert len(by_frames) <= target and kept == by_frames
+
+
+def test_restorer_conditioning_codes():
+    from genvc.methods.sketch import RESTORER_QP_OFFSETS, RESTORER_SCALE_FACTORS, told
+
+    codes = range(len(RESTORER_SCALE_FACTORS) * len(RESTORER_QP_OFFSETS))
+    assert told(2.0, 40, 0) == (2.0, 40)  # code 0: the sketch's own
+    assert len({told(2.0, 40, c) for c in codes}) == len(codes)
+    assert all(0 <= told(1.0, q, c)[1] <= 63 for q in (0, 63) for c in codes)  # QP stays in range
+
+
+def test_the_encoder_sends_the_restorer_conditioning_that_measures_best(video, generator, monkeypatch):
+    """Factor first (at QP −8), then the QP offset at that factor; the decoder restores with what was sent; a
+    stream from before the conditioning byte (4-byte config) still decodes with the sketch's own."""
+    from genvc.methods import sketch
+    from genvc.methods.sketch import told
+
+    method = get_method("sketch", model=str(generator))
+    ctx = ClipContext(video.frames[0], video.frames[-1], video.num_frames, 25.0)
+    best = (1.5, -16)  # (factor, offset) the fake judge likes best; it prefers larger factors at QP −8 too
+    judged = []
+
+    def fake_scores(original, decoded, sample, scale, qp, tune):
+        judged.append((scale, qp))
+        return 0.0, 10.0 - abs(scale / code_scale - best[0]) - abs(qp - code_qp - best[1]) / 8
+
+    code_scale = code_qp = None
+    real_final = sketch.encode_sketch
+
+    def capture(*args, **kwargs):
+        nonlocal code_scale, code_qp
+        code = real_final(*args, **kwargs)
+        code_scale, code_qp = code.scale, code.qp
+        monkeypatch.setattr(method, "scores", fake_scores)
+        return code
+
+    monkeypatch.setattr(sketch, "encode_sketch", capture)
+    sections = method.encode(video.frames, ctx, 3000)
+    info = sketch.describe_config(sections[6])
+    assert info["generator"] and (info["told"]["scale"], info["told"]["qp"]) == \
+        told(code_scale, code_qp, 1 * 3 + 2)  # factor 1.5 (index 1), offset −16 (index 2)
+    assert len(set(judged)) <= 6  # the own conditioning and at most 5 more
+    restored_with = []
+    monkeypatch.setattr(method, "restore", lambda frames, scale, qp: restored_with.append((scale, qp)) or frames)
+    method.decode(sections, ctx)
+    assert restored_with == [told(code_scale, code_qp, 5)]
+    old = {**sections, 6: bytes([2]) + sections[6][1:4]}  # version 2, no conditioning byte
+    restored_with.clear()
+    method.decode(old, ctx)
+    assert restored_with == [(code_scale, code_qp)]
+    with pytest.raises(FormatError):
+        method.decode({**sections, 6: sections[6][:4] + bytes([9])}, ctx)  # no such conditioning

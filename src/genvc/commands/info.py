@@ -69,8 +69,8 @@ def _clip_line(clip: dict) -> str:
         line += f", {clip['bytes']} bytes"
     if "sketch" in clip:
         s = clip["sketch"]
-        line += (f": 1/{s['scale']:g} size, QP {s['qp']}, generator {'on' if s['generator'] else 'off'}"
-                 f", ends from {s['first']}/{s['last']}")
+        generator = "on (told 1/{scale:g}, QP {qp})".format(**s["told"]) if s["generator"] else "off"
+        line += f": 1/{s['scale']:g} size, QP {s['qp']}, generator {generator}, ends from {s['first']}/{s['last']}"
     return line
 
 
