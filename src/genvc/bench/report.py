@@ -14,7 +14,7 @@ from genvc.bench.store import Point, ResultStore
 from genvc.metrics import format_metric
 from genvc.utils.atomic import write_bytes_atomic
 
-TABLE_METRICS = ("psnr_y", "psnr_yuv", "psnr_rgb", "ssim_y", "msssim_y", "vmaf", "lpips", "fvd")
+TABLE_METRICS = ("psnr_y", "psnr_yuv", "psnr_rgb", "ssim_y", "msssim_y", "vmaf", "vmaf_neg", "lpips", "fvd")
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:24px;max-width:1500px;color:#222}
 table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}

@@ -16,7 +16,7 @@ def _cell(point: Point | None, metric: str) -> str:
     if point is None:
         return ""
     value = point.metrics.get(metric)
-    text = "n/a" if value is None else f"{value:.1f}" if metric == "vmaf" else f"{value:.2f}"
+    text = "n/a" if value is None else f"{value:.1f}" if metric.startswith("vmaf") else f"{value:.2f}"
     return text if point.reached else f"F ({point.bpp:.4f}) {text}"  # F: the codec's floor, target not reachable
 
 
@@ -33,7 +33,7 @@ def quality_table(points: list[Point], metric: str) -> list[str]:
     return lines
 
 
-def bd_table(points: list[Point], anchors: list[str], metrics=("vmaf", "psnr_y")) -> list[str]:
+def bd_table(points: list[Point], anchors: list[str], metrics=("vmaf", "vmaf_neg", "psnr_y")) -> list[str]:
     lines = ["| video | codec | " + " | ".join(f"vs {a} ({m})" for a in anchors for m in metrics) + " |",
              "|---|---|" + "---|" * (len(anchors) * len(metrics))]
     tables = {a: bd_rate_table(points, a, metrics) for a in anchors}
@@ -146,6 +146,8 @@ def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
              "the same quality (pchip, over the common quality range; n/a where the curves do not overlap; ⚠: "
              f"a curve has fewer than {MIN_RELIABLE_POINTS} distinct points, the value is unreliable).", "",
              "## VMAF", "", *quality_table(points, "vmaf"), "",
+             "## VMAF NEG", "", "libvmaf's model without enhancement gain (sharpening alone scores no higher):", "",
+             *quality_table(points, "vmaf_neg"), "",
              "## PSNR-Y (dB)", "", *quality_table(points, "psnr_y"), "",
              "## BD-rate", "", *bd_table(points, anchors), ""]
     if sparse := sparse_curves(points):
@@ -155,6 +157,8 @@ def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
         parts += ["## What the generator adds", "",
                   "genvc against the same encoder with its generator off (`genvc-off`: the stream is decoded and "
                   "upsampled with Lanczos, nothing learned runs), VMAF at each target:", "", *generator, ""]
+        if neg := generator_lines(points, "vmaf_neg"):
+            parts += ["The same in VMAF NEG (no credit for enhancement):", "", *neg, ""]
     compared = [c for c in ("genvc", "genvc-off", "vvenc-scaled") if any(p.codec == c for p in points)]
     if compared and any(p.codec == "vvenc" for p in points):
         parts += ["## Against vvenc at matched bytes", "",

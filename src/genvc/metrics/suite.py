@@ -14,7 +14,8 @@ from genvc.metrics.psnr import frame_mse, psnr_from_mse
 from genvc.metrics.ssim import ms_ssim_per_frame, ssim_per_frame
 
 # MS-SSIM on RGB (`ms_ssim(rgb_a, rgb_b)`) is left out of the bench: it triples the metric time at 720p.
-METRICS = ("psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "ssim_y", "msssim_y", "vmaf", "lpips", "fvd")
+METRICS = ("psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "ssim_y", "msssim_y", "vmaf", "vmaf_neg", "lpips",
+           "fvd")
 # Lower is better for these; every other metric is higher-is-better.
 LOWER_IS_BETTER = frozenset({"lpips", "fvd"})
 CHUNK_FRAMES = 4  # frames converted to float at a time (a 720p frame is 22 MB in float64 RGB)
@@ -66,11 +67,13 @@ def compute_metrics(original: np.ndarray, decoded: np.ndarray, fps: Fraction = F
     if original.shape != decoded.shape:
         raise ValueError(f"decoded shape {decoded.shape} differs from the original {original.shape}")
     out: dict[str, float | None] = _pixel_metrics(original, decoded, config.matrix)
-    out["vmaf"] = None
+    out["vmaf"] = out["vmaf_neg"] = None
     if config.vmaf:
-        from genvc.metrics.vmaf import vmaf
+        from genvc.metrics.vmaf import VMAF_NEG, vmaf
 
         out["vmaf"] = vmaf(original, decoded, fps, threads=config.threads)
+        # without the credit VMAF gives to sharpening: a learned restorer's gain that survives it is not that alone
+        out["vmaf_neg"] = vmaf(original, decoded, fps, threads=config.threads, model=VMAF_NEG)
     out["lpips"] = None
     if config.lpips and _lpips_model() is not None:
         from genvc.metrics.lpips import lpips_distance
