@@ -107,6 +107,23 @@ def test_vmaf_orders_quality():
     assert same > mild > strong
 
 
+def test_vmaf_neg_gives_no_credit_for_sharpening_the_original():
+    import cv2
+
+    from genvc.ffmpeg import has_libvmaf
+    from genvc.metrics.vmaf import VMAF_NEG, vmaf
+
+    if not has_libvmaf():
+        pytest.skip("this ffmpeg has no libvmaf")
+    rng = np.random.default_rng(0)
+    base = cv2.resize(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8), (256, 192), interpolation=cv2.INTER_CUBIC)
+    frames = np.stack([np.roll(base, i, axis=1) for i in range(6)])
+    sharpened = np.stack([np.clip(1.7 * f.astype(float) - 0.7 * cv2.GaussianBlur(f, (0, 0), 1.5), 0, 255)
+                          for f in frames]).astype(np.uint8)  # an unsharp mask: detail the original does not have
+    assert vmaf(frames, sharpened) > 99  # VMAF rates the enhanced copy as perfect
+    assert vmaf(frames, sharpened, model=VMAF_NEG) < vmaf(frames, frames, model=VMAF_NEG) - 3
+
+
 @pytest.mark.parametrize("chunk", [1, 4, 11, 12, 40])
 def test_streamed_vmaf_equals_vmaf_over_the_whole_video(chunk):
     # chunks scored with a neighbour on each side give every frame the score it gets in one run
