@@ -9,7 +9,8 @@ import torch
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, ModelError
 from genvc.methods import ClipContext, get_method
-from genvc.methods.generative import STEPS, PixelFlowIB
+from genvc.methods.generative import PixelFlowIB
+from genvc.methods.generative_config import STEPS
 from genvc.methods.interp import interpolate, receiver_inputs
 from genvc.models.pixelflow import PixelFlowConfig, PixelFlowModel
 
@@ -389,6 +390,10 @@ def test_flowib_restores_its_keyframes_on_both_sides_and_refuses_what_it_cannot_
     monkeypatch.setattr(method.keyframes, "choose", lambda original, decoded, tune: code)
     sections = method.encode(frames, ctx, None)
     assert tuple(sections[Section.CONFIG][4:]) == (code, code)
+    from genvc.methods.generative_config import describe_config  # what `genvc info` shows
+
+    assert describe_config(sections[Section.CONFIG])["restored"] == {"first": {"scale": 2.0, "qp": 32},
+                                                                     "last": {"scale": 2.0, "qp": 32}}
     out = method.decode(sections, ctx)
     first = kr.restore(model, ctx.first, code)
     assert not np.array_equal(first, ctx.first) and np.array_equal(out[0], first)

@@ -37,13 +37,18 @@ def _clip(index: int, clip, unit) -> dict:
     method = method_name_for_id(unit.method_id)
     entry.update(mode=method, method=method, bytes=clip_unit_bytes(index, unit.sections),
                  section_bytes={_section_name(t): len(p) for t, p in unit.sections.items()})
-    if method == "sketch" and Section.CONFIG in unit.sections:
-        from genvc.methods.sketch import describe_config
+    config = unit.sections.get(Section.CONFIG)
+    try:
+        if method == "sketch" and config is not None:
+            from genvc.methods.sketch import describe_config
 
-        try:
-            entry["sketch"] = describe_config(unit.sections[Section.CONFIG])
-        except FormatError:
-            pass  # decode refuses such a clip; info still shows what is there
+            entry["sketch"] = describe_config(config)
+        elif method in ("flowib", "multic", "hybrid") and config is not None:
+            from genvc.methods.generative_config import describe_config
+
+            entry["generator"] = describe_config(config)
+    except FormatError:
+        pass  # decode refuses such a clip; info still shows what is there
     return entry
 
 
@@ -71,6 +76,12 @@ def _clip_line(clip: dict) -> str:
         s = clip["sketch"]
         generator = "on (told 1/{scale:g}, QP {qp})".format(**s["told"]) if s["generator"] else "off"
         line += f": 1/{s['scale']:g} size, QP {s['qp']}, generator {generator}, ends from {s['first']}/{s['last']}"
+    if "generator" in clip:
+        g = clip["generator"]
+        sent = " + ".join(name for name in ("h", "conditions") if g[name]) or "nothing"
+        restored = ", ".join("as decoded" if r is None else "restored (told 1/{scale:g}, QP {qp})".format(**r)
+                             for r in g["restored"].values())
+        line += f": sends {sent}, flow {g['flow_steps']} steps, keyframes {restored}"
     return line
 
 

@@ -6,8 +6,8 @@ as the decoder will (`receiver.from_keyframes`); `h = down(x, P)` is rANS-coded 
 `STEPS` (the finest whose bytes fit the clip's side budget; the model's own rate without one); Multi-C conditions
 are extracted and coded by `genvc.conditions`. `Section.CONFIG` holds the step, the Euler steps (0: no flow), what
 was sent and each keyframe's restoration.
-decode: restored keyframes → receiver inputs → (ĥ, rendered conditions) → `PixelFlowModel.decode` → frames, with
-the restored keyframes put back at both ends.
+decode: restored keyframes → receiver inputs → (ĥ, rendered conditions) → `PixelFlowModel.decode` → frames,
+with the restored keyframes put back at both ends. The clip config's format is `genvc.methods.generative_config`.
 
 Frames are replicate-padded to the model's pixel multiple and cropped after decoding. Models saved by
 `genvc train` with the FLOW-IB VAE model (`genvc.models.GenvcModel`, e.g. the Wan preset) are served by
@@ -17,7 +17,6 @@ Frames are replicate-padded to the model's pixel multiple and cropped after deco
 from __future__ import annotations
 
 import json
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +27,8 @@ from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError, ModelError
 from genvc.methods import keyframe_restoration
 from genvc.methods.base import ClipContext, ClipMethod
+from genvc.methods.generative_config import DEFAULT_STEP_INDEX, HAS_CONDITIONS, HAS_H, STEPS, ClipConfig
 
-#: version, flags, Euler steps (0: no flow), quantisation step index, the first and the last keyframe's restoration
-_CONFIG = struct.Struct("<BBBBBB")
-_VERSION = 2  # 2: keyframe restoration (version 1 streams, without it, are refused: there is no released stream)
-_HAS_H, _HAS_CONDITIONS = 1, 2
-#: quantisation steps of h the encoder may choose (coarser = fewer bytes), a √2 ladder around the model's rate
-STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 9))  # 0.5 … 16
-DEFAULT_STEP_INDEX = STEPS.index(1.0)
 EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "weights" / "pixelflow"
 MODEL_HINT = ("leave --model out for the embedded generator, or pass a folder written by `genvc train` (its "
               "output_dir/model) or by `genvc train --export CKPT -o DIR`")
@@ -187,7 +180,7 @@ class PixelFlowMethod(ClipMethod):
             payload = conditions.extract_conditions(frames, options.get("level", 2), options.get("text"),
                                                     modalities=list(self.model.config.modalities))
             sections.update(conditions.encode_conditions(payload, options.get("condition_coding", "entropy")))
-            flags |= _HAS_CONDITIONS
+            flags |= HAS_CONDITIONS
         generator = ctx.options.get("generator", True)
         codes = (keyframe_restoration.NONE,) * 2
         if generator:
@@ -202,12 +195,12 @@ class PixelFlowMethod(ClipMethod):
             if left is None or left > 0:
                 step_index, data = self._fit_h(video, receiver, left)
                 sections[Section.H] = data
-                flags |= _HAS_H
+                flags |= HAS_H
         # no flow ("generator off", or the flow off with the keyframes restored): the decoder returns z = P + up(ĥ)
         # (P itself without h) with no flow steps
         flow = generator and ctx.options.get("flow", True)
         steps = self.steps if flow or self.model.config.path != "reformed" else 0
-        sections[Section.CONFIG] = _CONFIG.pack(_VERSION, flags, steps, step_index, *codes)
+        sections[Section.CONFIG] = ClipConfig(flags, steps, step_index, codes).pack()
         return sections
 
     def _fit_h(self, video: torch.Tensor, receiver: dict, budget: int | None) -> tuple[int, bytes]:
@@ -223,34 +216,23 @@ class PixelFlowMethod(ClipMethod):
 
     @torch.no_grad()
     def decode(self, sections: dict[int, bytes], ctx: ClipContext) -> np.ndarray:
-        flags, steps, step_index, codes = self._parse_config(sections)
+        config = ClipConfig.parse(sections.get(Section.CONFIG))
+        flags, steps, step_index, codes = config.flags, config.steps, config.step_index, config.restorations
         if ctx.first is None or ctx.last is None:
             raise FormatError(f"a {self.name} clip needs both keyframes coded")
-        if bool(flags & _HAS_H) != (Section.H in sections):
+        if bool(flags & HAS_H) != (Section.H in sections):
             raise FormatError("clip config and h section disagree")
         if any(codes) and not self.keyframes.available:
             raise FormatError("the clip restores its keyframes, but this model has no restorer")
         first, last = (keyframe_restoration.restore(self.model, k, c) for k, c in zip((ctx.first, ctx.last), codes))
         receiver = self._receiver(first, last, ctx)
-        modalities = self._modalities(sections, ctx) if flags & _HAS_CONDITIONS else None
+        modalities = self._modalities(sections, ctx) if flags & HAS_CONDITIONS else None
         if steps == 0 and self.model.config.path != "reformed":
             raise FormatError("generator off is only defined on the reformed path")
         video = self.model.decode(receiver, modalities, sections.get(Section.H), STEPS[step_index], steps)
         out = _to_frames(video, ctx.height, ctx.width)
         out[0], out[-1] = first, last
         return out
-
-    @staticmethod
-    def _parse_config(sections: dict[int, bytes]) -> tuple[int, int, int, tuple[int, int]]:
-        data = sections.get(Section.CONFIG)
-        if data is None or len(data) != _CONFIG.size:
-            raise FormatError("clip has no valid generator config section")
-        version, flags, steps, step_index, *codes = _CONFIG.unpack(data)
-        if version != _VERSION or flags & ~(_HAS_H | _HAS_CONDITIONS) or step_index >= len(STEPS) or \
-                not all(map(keyframe_restoration.is_valid, codes)):
-            raise FormatError(f"unsupported generator config (version {version}, flags {flags:#x}, "
-                              f"step index {step_index}, keyframe restoration {codes})")
-        return flags, steps, step_index, tuple(codes)
 
 
 class PixelFlowIB(PixelFlowMethod):

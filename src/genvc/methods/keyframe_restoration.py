@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
-import torch
 
 from genvc.inter.sketch import content_key, score
-from genvc.models.pixelflow.config import SKETCH_QP_KEY, SOURCE_KEY
 
 #: the restorer's conditioning tried on a keyframe: the scale it is told the detail was lost at, and the QP
 #: (the restorer was trained on sketches at scale 1–6, QP 30–52; lower QPs at large scales sharpen less)
@@ -44,15 +42,19 @@ def is_valid(code: int) -> bool:
     return 0 <= code <= len(SCALES) * len(QPS)
 
 
-@torch.no_grad()
 def restore(model, keyframe: np.ndarray, code: int) -> np.ndarray:
     """The keyframe (uint8 H×W×3) restored with the setting `code` (itself for `NONE`)."""
     if code == NONE:
         return keyframe
+    import torch  # here, not above: the clip config (`generative_config`) reads the codes without torch
+
+    from genvc.models.pixelflow.config import SKETCH_QP_KEY, SOURCE_KEY
+
     scale, qp = setting(code)
     video = torch.from_numpy(np.ascontiguousarray(keyframe)).permute(2, 0, 1)[None, :, None].float() / 127.5 - 1
     receiver = {SOURCE_KEY: torch.tensor([[1.0, 1.0 / scale]]), SKETCH_QP_KEY: torch.tensor([[qp / 63]])}
-    restored = model.restore(video, receiver).clamp(-1, 1)  # a lone frame: its neighbours are itself
+    with torch.no_grad():
+        restored = model.restore(video, receiver).clamp(-1, 1)  # a lone frame: its neighbours are itself
     return ((restored[0, :, 0] + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy().copy()
 
 
