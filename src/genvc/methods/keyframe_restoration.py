@@ -22,8 +22,8 @@ from genvc.inter.sketch import content_key, score
 #: (the restorer was trained on sketches at scale 1–6, QP 30–52; lower QPs at large scales sharpen less)
 SCALES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 QPS = (16, 24, 32, 40, 48)
-#: the QP the scale search runs at, before the QP search at the best scale: the interpolated clip's VMAF with it is within 1.1
-#: of the best QP's at scales 2–6 on carphone (0.01 bpp) and the held-out sports2d (640×360, 0.005 bpp)
+#: the QP the scale search runs at, before the QP search at the best scale: the interpolated clip's VMAF with it
+#: is within 1.1 of the best QP's at scales 2–6 on carphone (0.01 bpp) and the held-out sports2d (640×360, 0.005)
 SEARCH_QP = 24
 NONE = 0  # the code of a keyframe used as decoded
 _CHOICES_KEPT = 16
