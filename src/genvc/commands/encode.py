@@ -9,6 +9,7 @@ from genvc.commands.common import (
     stdout_binary, warn,
 )
 from genvc.errors import InputError
+from genvc.inter.sketch import TUNES
 from genvc.intra import codec_names
 from genvc.methods import method_names
 
@@ -57,8 +58,9 @@ def register(subparsers) -> None:
     p.add_argument("--model", help="model folder for learned methods (default: the embedded model)")
     p.add_argument("--level", type=int, default=2, choices=[0, 1, 2, 3], help="Multi-C condition level")
     p.add_argument("--text", help="caption for Multi-C text conditioning")
-    p.add_argument("--tune", default="vmaf", choices=["vmaf", "psnr"],
-                   help="sketch: run the generator where it raises VMAF or where it lowers MSE")
+    p.add_argument("--tune", default="vmaf", choices=TUNES,
+                   help="what the encoder's measured decisions (scale, generator on/off, restorer settings, "
+                   "candidates) maximise: VMAF, VMAF NEG (no credit for sharpening) or PSNR")
     p.add_argument("--generator", default="auto", choices=["auto", "off"],
                    help="auto: the encoder measures, per clip, whether the generator improves it; off: never run "
                    "it (decodes at the speed of vvdec and OpenCV, e.g. for long videos on a CPU)")

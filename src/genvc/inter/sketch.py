@@ -260,12 +260,18 @@ def sample_frames(num_frames: int, runs: int = 5, run: int = 3) -> list[int]:
     return sorted({min(max(c - run // 2, 0), num_frames - run) + i for c in centres for i in range(run)})
 
 
-def score(original: np.ndarray, decoded: np.ndarray, tune: str = "vmaf") -> float:
-    """Higher is better: VMAF for tune "vmaf" (where libvmaf runs: frames ≥ 64 px a side), else -MSE."""
-    if tune == "vmaf" and min(original.shape[1:3]) >= VMAF_MIN_SIDE:
-        from genvc.metrics.vmaf import vmaf
+#: what the encoder's decisions maximise: VMAF (the default), VMAF NEG (no credit for sharpening: for users who do
+#: not want the generator's detail judged by VMAF's enhancement gain) or PSNR (minus the squared error)
+TUNES = ("vmaf", "vmaf-neg", "psnr")
 
-        value = vmaf(original, decoded)
+
+def score(original: np.ndarray, decoded: np.ndarray, tune: str = "vmaf") -> float:
+    """Higher is better: VMAF or VMAF NEG for tune "vmaf"/"vmaf-neg" (where libvmaf runs: frames ≥ 64 px a side),
+    else -MSE."""
+    if tune != "psnr" and min(original.shape[1:3]) >= VMAF_MIN_SIDE:
+        from genvc.metrics.vmaf import VMAF_MODEL, VMAF_NEG, vmaf
+
+        value = vmaf(original, decoded, model=VMAF_NEG if tune == "vmaf-neg" else VMAF_MODEL)
         if value is not None:
             return float(value)
     return -float(np.mean((original.astype(np.float32) - decoded.astype(np.float32)) ** 2))
@@ -361,7 +367,7 @@ def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | No
     best = max(candidates, key=lambda c: c.score)
     code = _finish(frames, best, budget, fps, ladder, judge)
     full = next((c for c in candidates if c.scale == 1), None)
-    margin = CLOSE if tune == "vmaf" else CLOSE / 100 * abs(full.score if full else 0)
+    margin = CLOSE if tune != "psnr" else CLOSE / 100 * abs(full.score if full else 0)
     if full is not None and best is not full and best.score - full.score < margin:
         rival = _finish(frames, full, budget, fps, ladder, judge)
         if _judge_code(frames, rival, judge) > _judge_code(frames, code, judge):

@@ -21,7 +21,7 @@ class MethodOptions:
     level: Literal[0, 1, 2, 3] = 2  # multic/hybrid: the condition level (`genvc.conditions.levels`)
     text: str | None = None  # multic/hybrid: a caption to send
     condition_coding: Literal["entropy", "bf16"] = "entropy"  # multic/hybrid: how conditions are coded
-    tune: Literal["vmaf", "psnr"] = "vmaf"  # sketch: the metric its scale search maximises
+    tune: Literal["vmaf", "vmaf-neg", "psnr"] = "vmaf"  # the metric the encoder's decisions maximise
     side_bytes: int | None = None  # generative methods: per-clip bytes for h/conditions (None: the method's default)
     side_fraction: float | None = None  # or this share of each clip's share of the budget (the encoder's search)
     generator: bool = True  # every method on the generator: run it (False: the receiver's prediction as it is)

@@ -25,7 +25,7 @@ import numpy as np
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError
 from genvc.inter import LADDER, decode_sketch, encode_sketch, encode_sketch_at, ladder_near
-from genvc.inter.sketch import SCALE_UNIT, content_key, fill_chroma, plain_judge, sample_frames, score
+from genvc.inter.sketch import SCALE_UNIT, TUNES, content_key, fill_chroma, plain_judge, sample_frames, score
 from genvc.methods.base import ClipContext, ClipMethod
 
 #: version, scale in sixteenths, flags, QP (an input of the generator's restorer), the restorer's conditioning
@@ -63,8 +63,6 @@ def _unpack_config(config: bytes) -> tuple[int, int, int, int, int]:
     raise FormatError("not a sketch config section of a known version")
 #: judged candidates remembered per method instance: a clip's search judges at most a dozen
 _SCORES_KEPT = 64
-#: what the encoder's generator switch optimizes: VMAF (the generator may trade a little PSNR for detail) or MSE
-TUNES = ("vmaf", "psnr")
 #: without a target rate (--keyframe-bytes mode): the sketch's scale and QP
 DEFAULT_SCALE, DEFAULT_QP = 2, 45
 

@@ -14,6 +14,7 @@ import numpy as np
 from genvc.metrics.color import rgb_to_yuv420_planes
 
 
+VMAF_MODEL = "version=vmaf_v0.6.1"
 #: libvmaf's "no enhancement gain" model: VMAF without the credit the default model gives to sharpening and contrast
 #: enhancement (a restorer's gain that survives it is not sharpening alone)
 VMAF_NEG = "version=vmaf_v0.6.1neg"
@@ -25,7 +26,7 @@ def _even(frames: np.ndarray) -> np.ndarray:
 
 
 def vmaf_scores(original: np.ndarray, decoded: np.ndarray, fps: Fraction = Fraction(25), threads: int = 2,
-                model: str = "version=vmaf_v0.6.1") -> list[float] | None:
+                model: str = VMAF_MODEL) -> list[float] | None:
     """VMAF of each frame, or None when this ffmpeg has no libvmaf."""
     from genvc.ffmpeg import has_libvmaf, run_measured
 
@@ -54,7 +55,7 @@ def vmaf_scores(original: np.ndarray, decoded: np.ndarray, fps: Fraction = Fract
 
 
 def vmaf(original: np.ndarray, decoded: np.ndarray, fps: Fraction = Fraction(25), threads: int = 2,
-         model: str = "version=vmaf_v0.6.1") -> float | None:
+         model: str = VMAF_MODEL) -> float | None:
     """Mean VMAF over frames, or None when this ffmpeg has no libvmaf."""
     scores = vmaf_scores(original, decoded, fps, threads, model)
     return None if scores is None else float(np.mean(scores))
