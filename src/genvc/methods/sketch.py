@@ -34,6 +34,10 @@ _OLD_CONFIG = struct.Struct("<BBBB")  # versions 1 and 2: no conditioning byte (
 _VERSION = 3  # 3: the restorer's conditioning; 2: parameter sets deflated (genvc.inter.paramsets); 1: as they are
 _FIRST_FROM_SKETCH, _LAST_FROM_SKETCH, _REFINED = 1, 2, 4  # _REFINED: the generator restores the sketch
 _SECTION_FRAMING = 2 * (1 + 4) + _CONFIG.size  # two sections: tag and length varint each, and the config
+#: judged candidates remembered per method instance: a clip's search judges at most a dozen
+_SCORES_KEPT = 64
+#: without a target rate (--keyframe-bytes mode): the sketch's scale and QP
+DEFAULT_SCALE, DEFAULT_QP = 2, 45
 #: what the restorer is told, relative to the sketch's own scale and QP: more detail lost (a larger scale) and less
 #: coding noise (a lower QP) than the sketch has. The encoder measures these per clip and sends the best
 #: (`SketchMethod.conditioning`); code = factor index · len(offsets) + offset index, 0 = the sketch's own. Measured
@@ -61,10 +65,7 @@ def _unpack_config(config: bytes) -> tuple[int, int, int, int, int]:
         if fields[0] == 3 and fields[4] < _CONDITIONINGS:
             return fields
     raise FormatError("not a sketch config section of a known version")
-#: judged candidates remembered per method instance: a clip's search judges at most a dozen
-_SCORES_KEPT = 64
-#: without a target rate (--keyframe-bytes mode): the sketch's scale and QP
-DEFAULT_SCALE, DEFAULT_QP = 2, 45
+
 
 
 def describe_config(config: bytes) -> dict:
