@@ -67,7 +67,6 @@ def _unpack_config(config: bytes) -> tuple[int, int, int, int, int]:
     raise FormatError("not a sketch config section of a known version")
 
 
-
 def describe_config(config: bytes) -> dict:
     """What a clip's `Section.CONFIG` says, for `genvc info`: sketch scale and QP, generator on/off, and where each
     end of the clip comes from. Raises FormatError when it is not a sketch config."""
