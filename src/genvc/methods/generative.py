@@ -187,15 +187,14 @@ class PixelFlowMethod(ClipMethod):
             tune = ctx.options.get("tune", "vmaf")
             codes = (self.keyframes.choose(frames[0], ctx.first, tune),
                      self.keyframes.choose(frames[-1], ctx.last, tune))
-        first, last = (keyframe_restoration.restore(self.model, k, c) for k, c in zip((ctx.first, ctx.last), codes))
-        if self.sends_h:
+        left = None if budget_bytes is None else budget_bytes - sum(len(v) for v in sections.values())
+        if self.sends_h and (left is None or left > 0):  # h is coded against what the decoder will predict
+            first, last = (keyframe_restoration.restore(self.model, k, c) for k, c in zip((ctx.first, ctx.last), codes))
             receiver = self._receiver(first, last, ctx)
             video = _video_tensor(frames, *self._padded(ctx.height, ctx.width))
-            left = None if budget_bytes is None else budget_bytes - sum(len(v) for v in sections.values())
-            if left is None or left > 0:
-                step_index, data = self._fit_h(video, receiver, left)
-                sections[Section.H] = data
-                flags |= HAS_H
+            step_index, data = self._fit_h(video, receiver, left)
+            sections[Section.H] = data
+            flags |= HAS_H
         # no flow ("generator off", or the flow off with the keyframes restored): the decoder returns z = P + up(ĥ)
         # (P itself without h) with no flow steps
         flow = generator and ctx.options.get("flow", True)
