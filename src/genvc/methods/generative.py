@@ -151,6 +151,11 @@ class PixelFlowMethod(ClipMethod):
         m = self.model.config.pixel_multiple
         return height + (-height) % m, width + (-width) % m
 
+    def _restored_keyframes(self, ctx: ClipContext, codes: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """The clip's decoded keyframes restored as its config says (`keyframe_restoration` codes)."""
+        first, last = (keyframe_restoration.restore(self.model, k, c) for k, c in zip((ctx.first, ctx.last), codes))
+        return first, last
+
     def _receiver(self, first: np.ndarray, last: np.ndarray, ctx: ClipContext) -> dict[str, torch.Tensor]:
         from genvc.methods.receiver import from_keyframes
 
@@ -189,7 +194,7 @@ class PixelFlowMethod(ClipMethod):
                      self.keyframes.choose(frames[-1], ctx.last, tune))
         left = None if budget_bytes is None else budget_bytes - sum(len(v) for v in sections.values())
         if self.sends_h and (left is None or left > 0):  # h is coded against what the decoder will predict
-            first, last = (keyframe_restoration.restore(self.model, k, c) for k, c in zip((ctx.first, ctx.last), codes))
+            first, last = self._restored_keyframes(ctx, codes)
             receiver = self._receiver(first, last, ctx)
             video = _video_tensor(frames, *self._padded(ctx.height, ctx.width))
             step_index, data = self._fit_h(video, receiver, left)
@@ -223,7 +228,7 @@ class PixelFlowMethod(ClipMethod):
             raise FormatError("clip config and h section disagree")
         if any(codes) and not self.keyframes.available:
             raise FormatError("the clip restores its keyframes, but this model has no restorer")
-        first, last = (keyframe_restoration.restore(self.model, k, c) for k, c in zip((ctx.first, ctx.last), codes))
+        first, last = self._restored_keyframes(ctx, codes)
         receiver = self._receiver(first, last, ctx)
         modalities = self._modalities(sections, ctx) if flags & HAS_CONDITIONS else None
         if steps == 0 and self.model.config.path != "reformed":
