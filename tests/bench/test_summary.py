@@ -38,7 +38,10 @@ def test_summary_warns_on_few_points_and_reports_the_worst_gap_to_vvenc(tmp_path
     genvc_bd = next(line for line in text.splitlines() if line.startswith("| v | genvc |"))
     assert "% ⚠" in genvc_bd  # three points per curve
     # gaps +10, -2.5 and, at 0.0075 bpp where vvenc's curve (log-interpolated between 60 and 80) gives 71.7, +3.3
-    assert "| genvc | -2.5 | v 0.005 bpp | +3.6 |" in text
+    assert "| genvc | VMAF | -2.5 | v 0.005 bpp | +3.6 |" in text
+    # PSNR-Y here is 20 + VMAF / 10: the same gaps, a tenth the size, in dB; no VMAF NEG row without its scores
+    assert "| genvc | PSNR-Y (dB) | -0.25 dB | v 0.005 bpp | +0.36 dB |" in text
+    assert "| genvc | VMAF NEG |" not in text
     assert "| v | 0.01 | 0.00750 | floor |" not in text and "| 3.0 |" in text  # 6 s vs vvenc's 2 s
 
 

@@ -7,13 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from genvc.bench.store import Point
-from genvc.metrics import LOWER_IS_BETTER
+from genvc.metrics import LABELS, LOWER_IS_BETTER
 from genvc.utils.atomic import atomic_path
 
 PLOT_METRICS = ("psnr_y", "psnr_yuv", "psnr_rgb", "msssim_y", "vmaf", "vmaf_neg", "lpips", "fvd")
-LABELS = {"psnr_y": "PSNR-Y (dB)", "psnr_yuv": "PSNR-YUV (6Y+U+V)/8 (dB)", "psnr_rgb": "PSNR-RGB (dB)",
-          "msssim_y": "MS-SSIM (Y)", "ssim_y": "SSIM (Y)", "msssim_rgb": "MS-SSIM (RGB)", "vmaf": "VMAF", "vmaf_neg": "VMAF NEG",
-          "lpips": "LPIPS (lower is better)", "fvd": "FVD (lower is better)"}
 MARKERS = "osD^v<>P*X"
 # One colour and marker per codec in every plot, so curves can be compared across plots at a glance.
 CODEC_ORDER = ("genvc", "x264", "x265", "svtav1", "aom", "vvenc")

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from genvc.bench.bdrate import BD_METRICS, bd_rate_table
-from genvc.bench.plots import LABELS, plot_all
+from genvc.bench.plots import plot_all
 from genvc.bench.store import Point, ResultStore
-from genvc.metrics import format_metric
+from genvc.metrics import LABELS, format_metric
 from genvc.utils.atomic import write_bytes_atomic
 
 TABLE_METRICS = ("psnr_y", "psnr_yuv", "psnr_rgb", "ssim_y", "msssim_y", "vmaf", "vmaf_neg", "lpips", "fvd")

@@ -3,7 +3,7 @@ SSIM, MS-SSIM, VMAF (libvmaf via ffmpeg), LPIPS and FVD (when their weights are 
 
 from genvc.metrics.psnr import psnr_rgb, psnr_yuv
 from genvc.metrics.ssim import ms_ssim, ssim
-from genvc.metrics.suite import LOWER_IS_BETTER, METRICS, MetricConfig, compute_metrics, format_metric
+from genvc.metrics.suite import LABELS, LOWER_IS_BETTER, METRICS, MetricConfig, compute_metrics, format_metric
 
 __all__ = ["psnr_rgb", "psnr_yuv", "ssim", "ms_ssim", "compute_metrics", "MetricConfig", "METRICS",
-           "LOWER_IS_BETTER", "format_metric"]
+           "LABELS", "LOWER_IS_BETTER", "format_metric"]

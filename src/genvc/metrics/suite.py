@@ -18,6 +18,10 @@ METRICS = ("psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "psnr_rgb", "ssim_y", "msss
            "fvd")
 # Lower is better for these; every other metric is higher-is-better.
 LOWER_IS_BETTER = frozenset({"lpips", "fvd"})
+#: how tables and plots name them
+LABELS = {"psnr_y": "PSNR-Y (dB)", "psnr_yuv": "PSNR-YUV (6Y+U+V)/8 (dB)", "psnr_rgb": "PSNR-RGB (dB)",
+          "msssim_y": "MS-SSIM (Y)", "ssim_y": "SSIM (Y)", "msssim_rgb": "MS-SSIM (RGB)", "vmaf": "VMAF",
+          "vmaf_neg": "VMAF NEG", "lpips": "LPIPS (lower is better)", "fvd": "FVD (lower is better)"}
 CHUNK_FRAMES = 4  # frames converted to float at a time (a 720p frame is 22 MB in float64 RGB)
 
 
