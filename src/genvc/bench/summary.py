@@ -169,7 +169,8 @@ def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
     if compared and any(p.codec == "vvenc" for p in points):
         parts += ["## Against vvenc at matched bytes", "",
                   "Each metric minus vvenc's at the same rate (vvenc's curve interpolated in log bpp; at the same "
-                  "target where the rate lies outside it), over every reached point:", "", *gap_lines(points, compared), ""]
+                  "target where the rate lies outside it), over every reached point:", "",
+                  *gap_lines(points, compared), ""]
     if any(p.codec == "genvc" for p in points):
         parts += ["## genvc rate control, speed and memory", "",
                   "Rate from the bytes of the written .gvc; speed is wall time of the whole encode/decode call on "
