@@ -111,9 +111,10 @@ def gap_lines(points: list[Point], codecs: list[str], metrics=("vmaf", "vmaf_neg
             gaps = matched_bytes_gap(points, codec, metric=metric)
             if gaps:
                 video, target, worst = min(gaps, key=lambda g: g[2])
-                unit = " dB" if metric.startswith("psnr") else ""
-                lines.append(f"| {codec} | {LABELS.get(metric, metric)} | {worst:+.{2 if unit else 1}f}{unit} | "
-                             f"{video} {target:g} bpp | {np.mean([g[2] for g in gaps]):+.{2 if unit else 1}f}{unit} |")
+                mean = np.mean([g[2] for g in gaps])
+                unit, digits = (" dB", 2) if metric.startswith("psnr") else ("", 1)
+                lines.append(f"| {codec} | {LABELS.get(metric, metric)} | {worst:+.{digits}f}{unit} | "
+                             f"{video} {target:g} bpp | {mean:+.{digits}f}{unit} |")
     return lines
 
 
