@@ -118,6 +118,15 @@ def test_conditions_hook_renders_each_clip(cached):
         ClipDataset(train, bad, seed=0)[(0, 0)]
 
 
+def test_conditions_hook_can_ask_for_the_whole_frames_around_the_crop(cached):
+    paths, names, _ = cached
+    config = DataConfig(clip_frames=5, frame_stride=(2, 2), crop=(16, 16), val_clips=1,
+                        conditions="train_helpers:whole_frames_echo")
+    train, val = split_ranges(paths, names, config)
+    for sample in (ClipDataset(train, config, seed=0)[(0, 1)], ValidationClips(val, config)[0]):
+        assert torch.equal(sample["conditions"]["recut"], sample["video"])
+
+
 def test_uncached_decoding_gives_the_same_clips(video_folder, cached):
     paths, names, _ = cached
     config = DataConfig(clip_frames=5, frame_stride=(1, 3), crop=(24, 24), resize=40, val_clips=1, cache=False)

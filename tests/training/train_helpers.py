@@ -48,3 +48,9 @@ def sketch_echo(frames, sketch=None, scale=None, qp=None):
     if sketch is None:
         return {"prediction": frames, "scale": np.zeros(1, np.float32), "qp": np.zeros(1, np.float32)}
     return {"prediction": sketch, "scale": np.full(1, scale, np.float32), "qp": np.full(1, qp, np.float32)}
+
+
+def whole_frames_echo(frames, full_frames=None, crop_box=(0, 0)):
+    """A conditions hook that asks for the clip's whole frames: hands back the whole frames cut at `crop_box`."""
+    top, left = crop_box
+    return {"recut": full_frames[:, top:top + frames.shape[1], left:left + frames.shape[2]]}

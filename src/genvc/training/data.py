@@ -10,6 +10,7 @@ position is simply how many samples it has consumed.
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -98,7 +99,9 @@ def _to_tensor(frames: np.ndarray) -> torch.Tensor:
 
 
 def load_conditions_fn(spec: str | None) -> Callable | None:
-    """Resolve "module:function" (frames uint8 T×H×W×3 -> {modality: uint8 T×H×W×3})."""
+    """Resolve "module:function" (frames uint8 T×H×W×3 -> {modality: uint8 T×H×W×3}). A function with a
+    `full_frames` parameter also gets the clip's whole frames and `crop_box` (top, left) of the crop in them, so
+    it can extract conditions as the codec does, on whole frames, and then crop them."""
     if not spec:
         return None
     module, _, name = spec.partition(":")
@@ -121,13 +124,18 @@ class _ClipSource(Dataset):
         self._conditions_spec = config.conditions
         self._conditions_fn = None
 
-    def _sample(self, frames: np.ndarray, sketch: dict) -> dict:
-        """`sketch`: the clip's coded sketch (`_sketch`), passed on to the conditions hook; {} for none."""
+    def _sample(self, path: Path, where: tuple[slice, slice, slice], sketch: dict) -> dict:
+        """The clip `where` (frames, rows, columns) of the video at `path`. `sketch`: the clip's coded sketch
+        (`_sketch`), passed on to the conditions hook; {} for none."""
+        frames = self.videos.get(path)[where]
         sample = {"video": _to_tensor(frames)}
         if self._conditions_spec:
             if self._conditions_fn is None:
                 self._conditions_fn = load_conditions_fn(self._conditions_spec)
-            sample["conditions"] = {k: _condition_tensor(v) for k, v in self._conditions_fn(frames, **sketch).items()}
+            context = dict(sketch)
+            if "full_frames" in inspect.signature(self._conditions_fn).parameters:
+                context.update(full_frames=self.videos.get(path)[where[0]], crop_box=(where[1].start, where[2].start))
+            sample["conditions"] = {k: _condition_tensor(v) for k, v in self._conditions_fn(frames, **context).items()}
         return sample
 
     def _sketch(self, path: Path, variant: int | None, index) -> dict:
@@ -187,8 +195,7 @@ class ClipDataset(_ClipSource):
         ch, cw = self.config.crop
         where = (slice(start, start + (self.config.clip_frames - 1) * stride + 1, stride), slice(y, y + ch),
                  slice(x, x + cw))
-        frames = self.videos.get(frange.path)[where]
-        return self._sample(frames, self._sketch(frange.path, self.sketch_variant(epoch, index), where))
+        return self._sample(frange.path, where, self._sketch(frange.path, self.sketch_variant(epoch, index), where))
 
 
 class ValidationClips(_ClipSource):
@@ -219,7 +226,7 @@ class ValidationClips(_ClipSource):
         where = (slice(start, start + self.config.clip_frames), slice(y, y + ch), slice(x, x + cw))
         # with sketches, every other clip comes with one (variants in turn): validation covers both predictions
         variant = (i // 2) % len(self.config.sketches) if self.sketches and i % 2 else None
-        return self._sample(video[where], self._sketch(path, variant, where))
+        return self._sample(path, where, self._sketch(path, variant, where))
 
 
 class ResumableBatchSampler:
