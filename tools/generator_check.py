@@ -5,7 +5,8 @@
 The video is resized (short side `--height`, as the training data), its frames `--start`…+`--frames` are coded as
 sketches the way the training data is (`genvc.training.sketch_cache.code_video`, scale and QP from `--sketches`)
 and their keyframes as the training data's (`genvc.training.receiver`). Printed per P: PSNR (and VMAF on whole
-frames) of P alone and after the generator; for keyframe P also z = P + up(ĥ) and the generator with h.
+frames) of P alone and after the generator; for keyframe P (a clip of `--clip-frames`) also z = P + up(ĥ), the
+generator with h, and with the Multi-C conditions the model takes (extracted as the codec does) with and without h.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from genvc.io import read_video
 from genvc.methods.generative import _video_tensor, load_pixelflow, receiver_tensors, restore_sketch
 from genvc.metrics.vmaf import vmaf
 from genvc.training.frame_cache import _resize
-from genvc.training.receiver import coded_receiver_inputs
+from genvc.training.receiver import coded_receiver_inputs_with_conditions
 from genvc.training.sketch_cache import code_video, upsampled
 
 
@@ -39,7 +40,8 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=272, help="resize to this short side first")
     parser.add_argument("--start", type=int, default=60)
     parser.add_argument("--frames", type=int, default=30)
-    parser.add_argument("--sketches", nargs="+", default=["2:40", "2:48", "3:42"], help="scale:QP pairs")
+    parser.add_argument("--sketches", nargs="*", default=["2:40", "2:48", "3:42"], help="scale:QP pairs")
+    parser.add_argument("--clip-frames", type=int, default=13, help="frames of the keyframe clip (45: the codec's)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     model = load_pixelflow(args.model)
@@ -52,19 +54,23 @@ def main() -> None:
         restored = restore_sketch(model, sketch, scale, qp)
         print(f"sketch 1/{scale:g} QP {qp}: P {psnr(sketch, frames):.2f} dB VMAF {vmaf_text(frames, sketch)} | "
               f"generator {psnr(restored, frames):.2f} dB VMAF {vmaf_text(frames, restored)}", flush=True)
-    clip = frames[:13]  # a training-length keyframe clip
-    inputs = coded_receiver_inputs(clip)
+    clip = frames[:args.clip_frames]
+    inputs = coded_receiver_inputs_with_conditions(clip)
     m = model.config.pixel_multiple
     size = (clip.shape[1] + (-clip.shape[1]) % m, clip.shape[2] + (-clip.shape[2]) % m)
     receiver = receiver_tensors(inputs, *size)
     video = _video_tensor(clip, *size)
     to_frames = lambda t: ((t[0, :, :, :clip.shape[1], :clip.shape[2]] + 1) * 127.5).round().clamp(0, 255)  # noqa: E731
+    modalities = {k: receiver[k] for k in model.config.modalities if k in receiver}
     with torch.no_grad():
         data, _ = model.compress_h(video, receiver, 1.0)
         outs = {"generator": model.decode(receiver), "z = P + up(h)": model.decode(receiver, h_data=data, steps=0),
                 "generator with h": model.decode(receiver, h_data=data)}
+        if modalities:
+            outs["with conditions"] = model.decode(receiver, modalities)
+            outs["with h and conditions"] = model.decode(receiver, modalities, h_data=data)
     x = to_frames(video).permute(1, 2, 3, 0).numpy()
-    line = f"keyframes (13 frames): P {psnr(inputs['prediction'], x):.2f} dB"
+    line = f"keyframes ({len(clip)} frames): P {psnr(inputs['prediction'], x):.2f} dB"
     for name, out in outs.items():
         line += f" | {name} {psnr(to_frames(out).permute(1, 2, 3, 0).numpy(), x):.2f} dB"
     print(line + f" | h {len(data) * 8 / clip[..., 0].size:.4f} bpp")

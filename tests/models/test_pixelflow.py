@@ -285,6 +285,8 @@ def test_the_restorer_touches_sketch_clips_only_and_trains_alone():
     assert not torch.equal(noisier[0], restored[0])  # the QP is an input
     chosen = {id(p) for p in model.trainable_parameters("restorer")}
     assert chosen == {id(p) for p in model.restorer.parameters()}
+    flow = {id(p) for p in model.trainable_parameters("flow")}  # the flow trained again: the restorer is kept
+    assert flow and not flow & chosen and flow | chosen == {id(p) for p in model.parameters()}
     with pytest.raises(ModelError, match="restorer_width"):
         tiny().trainable_parameters("restorer")
     optimizer = torch.optim.Adam(model.trainable_parameters("restorer"), lr=3e-3)

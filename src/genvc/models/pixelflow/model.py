@@ -63,11 +63,15 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
                                         config.restorer_frames) if config.restorer_width else None)
 
     def trainable_parameters(self, stage: str | None = None) -> list[nn.Parameter]:
-        """Stage "restorer" trains the sketch's restorer alone (on a trained flow); otherwise everything."""
+        """Stage "restorer" trains the sketch's restorer alone (on a trained flow); stage "flow" everything but the
+        restorer (the flow trained again on a model whose restorer is done); no stage: everything."""
         if stage == "restorer":
             if self.restorer is None:
                 raise ModelError("stage 'restorer' needs model.restorer_width > 0")
             return list(self.restorer.parameters())
+        if stage == "flow":
+            kept = set() if self.restorer is None else {id(p) for p in self.restorer.parameters()}
+            return [p for p in self.parameters() if id(p) not in kept]
         return list(self.parameters())
 
     def skips_flow(self, receiver: dict, h_sent: bool) -> bool:
@@ -197,7 +201,8 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         weight = cfg.rate_weight / pixels if cfg.objective == "rate" else cfg.beta / h.numel() * b
         z_mse = (z - x).pow(2).flatten(1).mean(1)
         loss = flow + cfg.sample_weight * sample + cfg.recon_weight * per_clip(z_mse) + weight * per_clip(side)
-        return {"loss": loss, "flow_mse": flow.detach(), "sample_mse": sample.detach(), "bpp_h": (per_clip(bits) / pixels).detach(),
+        return {"loss": loss, "flow_mse": flow.detach(), "sample_mse": sample.detach(),
+                "bpp_h": (per_clip(bits) / pixels).detach(),
                 "z_mse": per_clip(z_mse).detach()}
 
     def _restorer_losses(self, batch: dict) -> dict[str, torch.Tensor]:
@@ -209,7 +214,8 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         half = self.config.restorer_frames // 2 if video.shape[2] > self.config.restorer_frames - 1 else 0
         inner = slice(half, video.shape[2] - half)
         loss = (self.restore(generated, conditions, inner) - video[:, :, inner]).abs().mean()
-        return {"loss": loss, "restorer_l1": loss.detach(), "flow_l1": (generated[:, :, inner] - video[:, :, inner]).abs().mean()}
+        return {"loss": loss, "restorer_l1": loss.detach(),
+                "flow_l1": (generated[:, :, inner] - video[:, :, inner]).abs().mean()}
 
     @torch.no_grad()
     def reconstruct(self, video: torch.Tensor, conditions: dict | None = None, stage: str | None = None,
