@@ -24,3 +24,10 @@ def test_conditions_are_extracted_on_whole_frames_then_cropped():
     assert alone["flow"].max() == 0  # on the crop alone the grid has no point at all
     # the prediction is interpolated between the whole keyframes, then cut
     assert cut["prediction"].shape == crop.shape and not np.array_equal(cut["prediction"], alone["prediction"])
+
+
+def test_the_stage_1_hook_draws_the_flow_on_the_crop_alone():
+    crop = _moving_pattern(height=64, width=64)
+    inputs = receiver.coded_receiver_inputs_with_flow(crop)
+    assert inputs["flow"].shape == crop.shape and inputs["flow"][:-1].max() > 0  # a 16-pixel grid on the crop
+    assert inputs["flow"][-1].max() == 0  # the last frame has no pair

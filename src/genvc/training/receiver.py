@@ -53,6 +53,22 @@ def _cropped(inputs: dict[str, np.ndarray], size: tuple[int, int], crop_box: tup
             for k, v in inputs.items()}
 
 
+#: flow-condition grid stride on training crops (pixels): the levels' 64–128 px strides give at most one arrow on a
+#: 64-pixel crop, so crops use a proportionally finer grid
+CROP_FLOW_STRIDE = 16
+
+
+def coded_receiver_inputs_with_flow(frames: np.ndarray, **sketch) -> dict[str, np.ndarray]:
+    """`coded_receiver_inputs` plus the rendered Multi-C flow condition (for models with modalities=[flow]), all on
+    the crop alone: stage 1's cheaper stand-in for `coded_receiver_inputs_with_conditions`."""
+    from genvc.conditions.flow import extract_flow, render_flow
+
+    inputs = coded_receiver_inputs(frames, **sketch)
+    t, h, w = frames.shape[:3]
+    inputs["flow"] = render_flow(extract_flow(frames, CROP_FLOW_STRIDE), h, w, t)
+    return inputs
+
+
 #: the Multi-C modalities the embedded generator is trained with, at the codec's default level. Segmentation is
 #: left out: its contours cost more than a whole clip's budget at 0.005–0.02 bpp (level 1: 0.06 bpp on carphone,
 #: 0.008 on sports2d at 640×360, 45 frames), so the encoder could never send them.
