@@ -79,3 +79,14 @@ def test_example_configs_load(name):
     assert (config.data.clip_frames - 1) % 4 == 0 and config.model_module == "genvc.models"
     models = pytest.importorskip("genvc.models")
     assert models.ModelConfig.from_dict(config.model).to_dict()  # the model section is valid too
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("pixelflow*.yaml")), ids=lambda p: p.name)
+def test_the_generator_configs_load_and_name_hooks_that_exist(path):
+    from genvc.models.pixelflow import PixelFlowConfig
+    from genvc.training.data import load_conditions_fn
+
+    config = load_config(path)
+    assert config.model_module == "genvc.models.pixelflow"
+    assert PixelFlowConfig(**config.model).modalities  # the model section is valid, with its Multi-C modality
+    assert callable(load_conditions_fn(config.data.conditions))
