@@ -42,6 +42,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--sketches", nargs="*", default=["2:40", "2:48", "3:42"], help="scale:QP pairs")
     parser.add_argument("--clip-frames", type=int, default=13, help="frames of the keyframe clip (45: the codec's)")
+    parser.add_argument("--h-steps", nargs="+", type=float, default=[1.0],
+                        help="quantisation steps of h to report (the encoder's ladder: 0.5 to 16)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     model = load_pixelflow(args.model)
@@ -62,18 +64,26 @@ def main() -> None:
     video = _video_tensor(clip, *size)
     to_frames = lambda t: ((t[0, :, :, :clip.shape[1], :clip.shape[2]] + 1) * 127.5).round().clamp(0, 255)  # noqa: E731
     modalities = {k: receiver[k] for k in model.config.modalities if k in receiver}
+    x = to_frames(video).permute(1, 2, 3, 0).numpy()
     with torch.no_grad():
-        data, _ = model.compress_h(video, receiver, 1.0)
-        outs = {"generator": model.decode(receiver), "z = P + up(h)": model.decode(receiver, h_data=data, steps=0),
-                "generator with h": model.decode(receiver, h_data=data)}
+        outs = {"generator": model.decode(receiver)}
         if modalities:
             outs["with conditions"] = model.decode(receiver, modalities)
-            outs["with h and conditions"] = model.decode(receiver, modalities, h_data=data)
-    x = to_frames(video).permute(1, 2, 3, 0).numpy()
     line = f"keyframes ({len(clip)} frames): P {psnr(inputs['prediction'], x):.2f} dB"
     for name, out in outs.items():
         line += f" | {name} {psnr(to_frames(out).permute(1, 2, 3, 0).numpy(), x):.2f} dB"
-    print(line + f" | h {len(data) * 8 / clip[..., 0].size:.4f} bpp")
+    print(line, flush=True)
+    for step in args.h_steps:
+        with torch.no_grad():
+            data, _ = model.compress_h(video, receiver, step)
+            outs = {"z = P + up(h)": model.decode(receiver, h_data=data, step=step, steps=0),
+                    "generator with h": model.decode(receiver, h_data=data, step=step)}
+            if modalities:
+                outs["with h and conditions"] = model.decode(receiver, modalities, h_data=data, step=step)
+        line = f"  h at step {step:g}: {len(data) * 8 / clip[..., 0].size:.4f} bpp"
+        for name, out in outs.items():
+            line += f" | {name} {psnr(to_frames(out).permute(1, 2, 3, 0).numpy(), x):.2f} dB"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":
