@@ -19,4 +19,5 @@ def test_generator_check_reports_each_prediction(tmp_path, make_square_video, ti
     lines = out.stdout.splitlines()
     assert lines[0].endswith("frames 2-17 at 64x48")
     assert lines[1].startswith("sketch 1/2 QP 40: P ") and "generator" in lines[1]
-    assert lines[2].startswith("keyframes (13 frames): P ") and "generator with h" in lines[2]
+    assert lines[2].startswith("keyframes (13 frames): P ") and "| generator " in lines[2]
+    assert lines[3].startswith("  h at step 1: ") and "generator with h" in lines[3]  # the default step
