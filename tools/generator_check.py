@@ -65,14 +65,16 @@ def main() -> None:
     to_frames = lambda t: ((t[0, :, :, :clip.shape[1], :clip.shape[2]] + 1) * 127.5).round().clamp(0, 255)  # noqa: E731
     modalities = {k: receiver[k] for k in model.config.modalities if k in receiver}
     x = to_frames(video).permute(1, 2, 3, 0).numpy()
+
+    def scores(outs: dict) -> str:
+        return "".join(f" | {name} {psnr(to_frames(out).permute(1, 2, 3, 0).numpy(), x):.2f} dB"
+                       for name, out in outs.items())
+
     with torch.no_grad():
         outs = {"generator": model.decode(receiver)}
         if modalities:
             outs["with conditions"] = model.decode(receiver, modalities)
-    line = f"keyframes ({len(clip)} frames): P {psnr(inputs['prediction'], x):.2f} dB"
-    for name, out in outs.items():
-        line += f" | {name} {psnr(to_frames(out).permute(1, 2, 3, 0).numpy(), x):.2f} dB"
-    print(line, flush=True)
+    print(f"keyframes ({len(clip)} frames): P {psnr(inputs['prediction'], x):.2f} dB" + scores(outs), flush=True)
     for step in args.h_steps:
         with torch.no_grad():
             data, _ = model.compress_h(video, receiver, step)
@@ -80,10 +82,7 @@ def main() -> None:
                     "generator with h": model.decode(receiver, h_data=data, step=step)}
             if modalities:
                 outs["with h and conditions"] = model.decode(receiver, modalities, h_data=data, step=step)
-        line = f"  h at step {step:g}: {len(data) * 8 / clip[..., 0].size:.4f} bpp"
-        for name, out in outs.items():
-            line += f" | {name} {psnr(to_frames(out).permute(1, 2, 3, 0).numpy(), x):.2f} dB"
-        print(line, flush=True)
+        print(f"  h at step {step:g}: {len(data) * 8 / clip[..., 0].size:.4f} bpp" + scores(outs), flush=True)
 
 
 if __name__ == "__main__":

@@ -71,14 +71,13 @@ def main() -> None:
                         coded = residual_coded(frames, keys.frames, int(budget - keys.size), fps, scale)
                         row = {"video": name, "target": bpp, "interp": interp, "share": 1 - share, "p": base,
                                "scale": scale, "residual_bytes": None if coded is None else coded[1]}
+                        line = f"| {name} | {bpp} | {interp:.2f} | {1 - share:.1f} | {base:.2f} | 1/{scale:g} | "
                         if coded is None:
-                            lines.append(f"| {name} | {bpp} | {interp:.2f} | {1 - share:.1f} | {base:.2f} | "
-                                         f"1/{scale:g} | does not fit | | | |")
+                            lines.append(line + "does not fit | | | |")
                         else:
                             row["psnr_y"] = psnr_yuv(frames, coded[0])["y"]
                             total = (keys.size + coded[1]) * 8 / video.num_pixels
-                            lines.append(f"| {name} | {bpp} | {interp:.2f} | {1 - share:.1f} | {base:.2f} | "
-                                         f"1/{scale:g} | {coded[1]} | {total:.5f} | {row['psnr_y']:.2f} | "
+                            lines.append(line + f"{coded[1]} | {total:.5f} | {row['psnr_y']:.2f} | "
                                          f"{row['psnr_y'] - interp:+.2f} |")
                         print(json.dumps(row), flush=True)
     Path(args.output).write_text("\n".join(lines) + "\n")

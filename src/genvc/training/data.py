@@ -123,6 +123,7 @@ class _ClipSource(Dataset):
         self.sketches = sketches or {}  # cached source -> its coded sketch variants (config.sketches order)
         self._conditions_spec = config.conditions
         self._conditions_fn = None
+        self._conditions_take_whole = False  # whether the hook takes `full_frames` (read once, when it is loaded)
 
     def _sample(self, path: Path, where: tuple[slice, slice, slice], sketch: dict) -> dict:
         """The clip `where` (frames, rows, columns) of the video at `path`. `sketch`: the clip's coded sketch
@@ -132,8 +133,9 @@ class _ClipSource(Dataset):
         if self._conditions_spec:
             if self._conditions_fn is None:
                 self._conditions_fn = load_conditions_fn(self._conditions_spec)
+                self._conditions_take_whole = "full_frames" in inspect.signature(self._conditions_fn).parameters
             context = dict(sketch)
-            if "full_frames" in inspect.signature(self._conditions_fn).parameters:
+            if self._conditions_take_whole:
                 context.update(full_frames=self.videos.get(path)[where[0]], crop_box=(where[1].start, where[2].start))
             sample["conditions"] = {k: _condition_tensor(v) for k, v in self._conditions_fn(frames, **context).items()}
         return sample
