@@ -1,4 +1,4 @@
-"""LPIPS and FVD loaders on tiny stand-in weights (the real ones cannot be downloaded here)."""
+"""The FVD loader on tiny stand-in weights (no package ships I3D). LPIPS and DISTS: test_perceptual_metrics.py."""
 
 import numpy as np
 import pytest
@@ -6,46 +6,6 @@ import torch
 
 from genvc.errors import ModelError
 from genvc.metrics.fvd import fvd, frechet_distance, load_i3d, preprocess
-from genvc.metrics.lpips import LPIPS, load_lpips, lpips_distance
-
-
-def _standin_lpips_files(tmp_path):
-    torch.manual_seed(0)
-    model = LPIPS()
-    backbone = {f"features.{k}": v for k, v in model.net.features.state_dict().items()}
-    backbone["classifier.1.weight"] = torch.zeros(2, 2)  # torchvision's file also holds the classifier: ignored
-    linear = {f"lin{i}.model.1.weight": torch.rand(1, c, 1, 1) for i, c in enumerate((64, 192, 384, 256, 256))}
-    torch.save(backbone, tmp_path / "alexnet.pth")
-    torch.save(linear, tmp_path / "alex.pth")
-    return tmp_path / "alexnet.pth", tmp_path / "alex.pth"
-
-
-def test_lpips_from_standin_weights(tmp_path):
-    backbone, linear = _standin_lpips_files(tmp_path)
-    model = load_lpips(backbone, linear)
-    assert model is not None
-    rng = np.random.default_rng(0)
-    a = rng.integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
-    b = np.clip(a.astype(int) + rng.integers(-40, 41, a.shape), 0, 255).astype(np.uint8)
-    assert lpips_distance(model, a, a) == pytest.approx(0.0, abs=1e-7)
-    assert lpips_distance(model, a, b) > 0
-    # The linear heads were loaded: doubling them doubles the distance.
-    doubled = {k: 2 * v for k, v in torch.load(linear).items()}
-    torch.save(doubled, tmp_path / "alex2.pth")
-    model2 = load_lpips(backbone, tmp_path / "alex2.pth")
-    assert lpips_distance(model2, a, b) == pytest.approx(2 * lpips_distance(model, a, b), rel=1e-5)
-
-
-def test_lpips_wrong_weights_raise_model_error(tmp_path):
-    backbone, linear = _standin_lpips_files(tmp_path)
-    torch.save({"features.0.weight": torch.zeros(3, 3)}, tmp_path / "bad.pth")
-    with pytest.raises(ModelError):
-        load_lpips(tmp_path / "bad.pth", linear)
-
-
-def test_lpips_absent_weights_give_none(monkeypatch, tmp_path):
-    monkeypatch.setenv("GENVC_LPIPS_BACKBONE", str(tmp_path / "none.pth"))
-    assert load_lpips() is None
 
 
 class TinyI3D(torch.nn.Module):

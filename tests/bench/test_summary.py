@@ -5,7 +5,8 @@ from genvc.bench.summary import write_summary
 def _point(codec, target, bpp, vmaf, reached=True):
     return Point(video="v", codec=codec, preset="p", frames=10, width=64, height=64, target_bpp=target, bpp=bpp,
                  bytes=int(bpp * 10 * 64 * 64 / 8), total_bytes=int(bpp * 10 * 64 * 64 / 8), reached=reached, q=None,
-                 metrics={"vmaf": vmaf, "psnr_y": 20 + vmaf / 10}, encode_s=2.0, decode_s=0.5, metrics_s=0.1,
+                 metrics={"vmaf": vmaf, "psnr_y": 20 + vmaf / 10, "lpips": 0.5 - vmaf / 250,
+                          "dists": 0.3 - vmaf / 500}, encode_s=2.0, decode_s=0.5, metrics_s=0.1,
                  encode_peak_mb=100.0, decode_peak_mb=200.0)
 
 
@@ -20,8 +21,13 @@ def test_summary_tables(tmp_path):
     assert "| v | genvc p | 38.0 | 67.0 | 81.0 | 91.0 |" in text
     assert "F (0.0045) 30.0" in text  # x265's floor at the 0.002 target
     genvc_bd = next(line for line in text.splitlines() if line.startswith("| v | genvc |"))
-    vs_x265_vmaf, vs_x265_psnr, vs_vvenc_vmaf, vs_vvenc_psnr = [c.strip() for c in genvc_bd.split("|")[3:7]]
-    assert vs_x265_vmaf.startswith("-") and vs_x265_vmaf.endswith("%")  # better than x265 at every rate here
+    # per anchor: LPIPS, DISTS, VMAF, VMAF NEG, PSNR-Y
+    vs_x265_lpips, vs_x265_dists, vs_x265_vmaf = [c.strip() for c in genvc_bd.split("|")[3:6]]
+    for value in (vs_x265_lpips, vs_x265_dists, vs_x265_vmaf):  # better than x265 at every rate here
+        assert value.startswith("-") and value.endswith("%")
+    # LPIPS and DISTS lead: genvc's LPIPS as a multiple of vvenc's, 0.002 bpp: (0.5 - 38/250) / (0.5 - 21/250)
+    assert text.index("## LPIPS") < text.index("## VMAF")
+    assert "| v | 0.84× | 0.91× | 0.98× | 1.00× |" in text
     # rate error, Mpixel/s (40960 px), encode time over vvenc's encode at the same target, MB
     assert "| v | 0.005 | 0.00491 | -1.8 % | 0.02 | 1.0 | 0.08 | 200 |" in text
     assert "Presets: genvc p; vvenc p; x265 p" in text
@@ -42,6 +48,8 @@ def test_summary_warns_on_few_points_and_reports_the_worst_gap_to_vvenc(tmp_path
     # PSNR-Y here is 20 + VMAF / 10: the same gaps, a tenth the size, in dB; no VMAF NEG row without its scores
     assert "| genvc | PSNR-Y (dB) | -0.25 dB | v 0.005 bpp | +0.36 dB |" in text
     assert "| genvc | VMAF NEG |" not in text
+    # LPIPS is lower-is-better: its worst gap is the largest, at the same point (+2.5 / 250)
+    assert "| genvc | LPIPS (lower is better) | +0.0100 | v 0.005 bpp |" in text
     assert "| v | 0.01 | 0.00750 | floor |" not in text and "| 3.0 |" in text  # 6 s vs vvenc's 2 s
 
 
@@ -50,7 +58,10 @@ def test_summary_shows_what_the_generator_adds_against_genvc_off(tmp_path):
     points += [_point("genvc", t, t, v) for t, v in ((0.002, 26.0), (0.005, 55.0), (0.01, 74.0), (0.02, 84.0))]
     text = write_summary(tmp_path, points, "genvc-off").read_text()
     assert "## What the generator adds" in text
-    assert "| v | 0.02 | 0.02000 | 0.02000 | 84.0 | 85.0 | -1.0 |" in text
-    assert "mean +3.5, worst -1.0, best +6.0 over 4 points" in text
+    assert "| v | 0.02 | 0.02000 | 0.02000 | 84.0 | 85.0 | -1 |" in text
+    assert "VMAF: mean +3.5, worst -1, best +6 over 4 points" in text
+    # LPIPS first, lower is better: the worst difference is the largest (+1 VMAF point less = +0.004)
+    assert "| v | 0.02 | 0.02000 | 0.02000 | 0.1640 | 0.1600 | +0.004 |" in text
+    assert "LPIPS (lower is better): mean -0.014, worst +0.004, best -0.024 over 4 points" in text
     genvc_bd = next(line for line in text.splitlines() if line.startswith("| v | genvc |"))
     assert genvc_bd.split("|")[3].strip().startswith("-")  # fewer bytes for the same VMAF than generator off

