@@ -404,7 +404,7 @@ def _stream_quality(source: FrameSource, data: bytes, header: StreamHeader, conf
     """How close a candidate stream decodes to the source, by the tuned metric (higher is better): VMAF on runs of
     frames spread over the video, or with tune "psnr" minus the squared error over all of it; streamed, so memory
     does not grow with the video."""
-    from genvc.inter.sketch import score
+    from genvc.judge import score
 
     tune = config.method_options.tune
     if tune == "psnr":

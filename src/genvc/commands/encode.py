@@ -9,8 +9,8 @@ from genvc.commands.common import (
     stdout_binary, warn,
 )
 from genvc.errors import InputError
-from genvc.inter.sketch import TUNES
 from genvc.intra import codec_names
+from genvc.judge import DEFAULT_TUNE, TUNES
 from genvc.methods import method_names
 
 #: --bpp is "reached" when the file is at most this much over it (rate control lands within a few percent)
@@ -58,14 +58,16 @@ def register(subparsers) -> None:
     p.add_argument("--model", help="model folder for learned methods (default: the embedded model)")
     p.add_argument("--level", type=int, default=2, choices=[0, 1, 2, 3], help="Multi-C condition level")
     p.add_argument("--text", help="caption for Multi-C text conditioning")
-    p.add_argument("--tune", default="vmaf", choices=TUNES,
+    p.add_argument("--tune", default=DEFAULT_TUNE, choices=TUNES,
                    help="what the encoder's measured decisions (scale, generator on/off, restorer settings, "
-                   "candidates) maximise: VMAF, VMAF NEG (no credit for sharpening) or PSNR")
+                   "candidates) maximise: LPIPS or DISTS (the papers' perceptual metrics), VMAF, VMAF NEG (no "
+                   "credit for sharpening) or PSNR (default: %(default)s)")
     p.add_argument("--generator", default="auto", choices=["auto", "off"],
                    help="auto: the encoder measures, per clip, whether the generator improves it; off: never run "
                    "it (decodes at the speed of vvdec and OpenCV, e.g. for long videos on a CPU)")
     p.add_argument("--stats", action="store_true",
-                   help="also decode the stream and print its PSNR (and VMAF where libvmaf is available)")
+                   help="also decode the stream and print its LPIPS, DISTS, PSNR (and VMAF where libvmaf is "
+                   "available)")
     add_threads_arg(p)
     add_overwrite_args(p)
     p.add_argument("--workers", type=int, help="processes coding clips in parallel (default: the cores available, "
@@ -156,23 +158,33 @@ def stats_line(data: bytes, source=None) -> str:
 
 
 def _quality(data: bytes, source) -> str:
-    """PSNR-RGB, PSNR-Y and VMAF of the decoded stream against `source`, streamed frame by frame (memory does not
-    grow with the video's length)."""
+    """PSNR-RGB, PSNR-Y, VMAF, LPIPS (every frame) and DISTS (on `vgg_sample` frames, as the bench) of the decoded
+    stream against `source`, streamed frame by frame (memory does not grow with the video's length)."""
     from fractions import Fraction
 
     from genvc.codec import iter_decode
     from genvc.io.source import counted
     from genvc.metrics.color import rgb_to_yuv
     from genvc.metrics.psnr import frame_mse, psnr_from_mse
+    import numpy as np
+
+    from genvc.metrics.dists import dists_per_frame, load_dists
+    from genvc.metrics.lpips import load_lpips, lpips_per_frame
+    from genvc.metrics.suite import MetricConfig, vgg_sample
     from genvc.metrics.vmaf import streamed_vmaf
 
     header, decoded = iter_decode(data)
-    mse_rgb, mse_y = [], []
+    mse_rgb, mse_y, lpips, dists = [], [], [], []
+    lpips_model, dists_model = load_lpips("alex"), load_dists()
+    sampled = set(vgg_sample(header.num_frames, MetricConfig.vgg_frames).tolist())
 
     def pairs():
-        for (_, original), frame in zip(counted(source.frames(), header.num_frames, "the input"), decoded):
+        for (index, original), frame in zip(counted(source.frames(), header.num_frames, "the input"), decoded):
             mse_rgb.append(frame_mse(original[None], frame[None])[0])
             mse_y.append(frame_mse(rgb_to_yuv(original)[None, ..., 0], rgb_to_yuv(frame)[None, ..., 0])[0])
+            lpips.append(lpips_per_frame(lpips_model, original[None], frame[None])[0])
+            if index in sampled:
+                dists.append(dists_per_frame(dists_model, original[None], frame[None])[0])
             yield original, frame
 
     if min(header.width, header.height) >= 64:
@@ -181,5 +193,6 @@ def _quality(data: bytes, source) -> str:
         score = None
         for _ in pairs():
             pass
-    text = f"PSNR-RGB {psnr_from_mse(mse_rgb):.2f} dB, PSNR-Y {psnr_from_mse(mse_y):.2f} dB"
+    text = (f"LPIPS {np.mean(lpips):.4f}, DISTS {np.mean(dists):.4f}, PSNR-RGB {psnr_from_mse(mse_rgb):.2f} dB, "
+            f"PSNR-Y {psnr_from_mse(mse_y):.2f} dB")
     return text + (", VMAF n/a" if score is None else f", VMAF {score:.1f}")

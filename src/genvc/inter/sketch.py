@@ -6,7 +6,6 @@ Only decoder-needed NAL units are kept, the leading parameter sets deflated agai
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
@@ -19,6 +18,8 @@ from genvc.inter import paramsets
 from genvc.intra import elementary
 from genvc.ratesearch import first_true
 from genvc.ffmpeg import decode_to_rgb, raw_rgb_input, run
+from genvc.judge import DEFAULT_TUNE, score
+from genvc.utils.digest import content_key
 
 #: candidate downscale factors, finest first. Full size is always the first candidate: at scale 1 without the
 #: generator the sketch is a plain vvenc `medium` stream, so the encoder never does worse than vvenc at that preset by
@@ -59,8 +60,6 @@ BLOCK = 8  # coded sizes are padded to whole 8×8 blocks (4:2:0 and vvenc's mini
 MIN_CODED = 32  # and to at least 32×32: vvenc fails on a 16×16 picture
 
 
-#: libvmaf fails on tiny frames; there, and without libvmaf, MSE judges
-VMAF_MIN_SIDE = 64
 #: scores a candidate: (its decoded frames at `sample_frames`, upsampled to full size; its scale; its QP) -> higher
 #: is better
 Judge = Callable[[np.ndarray, float, int], float]
@@ -126,15 +125,6 @@ class _StreamMemo:
 
 
 _MEMO = _StreamMemo(max_bytes=32 << 20)
-
-
-def content_key(settings: tuple, *arrays: np.ndarray) -> bytes:
-    """A 16-byte digest of `settings` and the exact contents of `arrays` (hashed in place, not copied): the key
-    under which the encoder remembers a stream or a judged score."""
-    digest = hashlib.blake2b(repr(settings).encode(), digest_size=16)
-    for array in arrays:
-        digest.update(np.ascontiguousarray(array).data)
-    return digest.digest()
 
 
 def _encode(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma_offset: int = 0) -> bytes:
@@ -260,24 +250,7 @@ def sample_frames(num_frames: int, runs: int = 5, run: int = 3) -> list[int]:
     return sorted({min(max(c - run // 2, 0), num_frames - run) + i for c in centres for i in range(run)})
 
 
-#: what the encoder's decisions maximise: VMAF (the default), VMAF NEG (no credit for sharpening: for users who do
-#: not want the generator's detail judged by VMAF's enhancement gain) or PSNR (minus the squared error)
-TUNES = ("vmaf", "vmaf-neg", "psnr")
-
-
-def score(original: np.ndarray, decoded: np.ndarray, tune: str = "vmaf") -> float:
-    """Higher is better: VMAF or VMAF NEG for tune "vmaf"/"vmaf-neg" (where libvmaf runs: frames ≥ 64 px a side),
-    else -MSE."""
-    if tune != "psnr" and min(original.shape[1:3]) >= VMAF_MIN_SIDE:
-        from genvc.metrics.vmaf import VMAF_MODEL, VMAF_NEG, vmaf
-
-        value = vmaf(original, decoded, model=VMAF_NEG if tune == "vmaf-neg" else VMAF_MODEL)
-        if value is not None:
-            return float(value)
-    return -float(np.mean((original.astype(np.float32) - decoded.astype(np.float32)) ** 2))
-
-
-def plain_judge(frames: np.ndarray, tune: str = "vmaf") -> Judge:
+def plain_judge(frames: np.ndarray, tune: str = DEFAULT_TUNE) -> Judge:
     """Judges a candidate by the tuned metric of its upsampled frames alone (no learned part)."""
     sample = sample_frames(len(frames))
     return lambda decoded, scale, qp: score(frames[sample], decoded, tune)
@@ -341,7 +314,7 @@ def ladder_near(scale: float) -> tuple[float, ...]:
 
 
 def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | None = None,
-                  judge: Judge | None = None, tune: str = "vmaf", ladder: tuple[float, ...] = LADDER) -> SketchCode:
+                  judge: Judge | None = None, tune: str = DEFAULT_TUNE, ladder: tuple[float, ...] = LADDER) -> SketchCode:
     """The sketch of `frames` (T×H×W×3 uint8) in at most `budget` bytes.
 
     Without a fixed `scale`, the scales of `ladder` (full size first) are coded at the budget (QP searched with the

@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 
 from genvc.errors import InputError, ModelError
+from genvc.judge import DEFAULT_TUNE, TUNES
 from genvc.utils.registry import LazyRegistry
 from genvc.utils.strict import from_dict
 
@@ -21,13 +22,15 @@ class MethodOptions:
     level: Literal[0, 1, 2, 3] = 2  # multic/hybrid: the condition level (`genvc.conditions.levels`)
     text: str | None = None  # multic/hybrid: a caption to send
     condition_coding: Literal["entropy", "bf16"] = "entropy"  # multic/hybrid: how conditions are coded
-    tune: Literal["vmaf", "vmaf-neg", "psnr"] = "vmaf"  # the metric the encoder's decisions maximise
+    tune: str = DEFAULT_TUNE  # the metric the encoder's decisions maximise (`genvc.judge.TUNES`)
     side_bytes: int | None = None  # generative methods: per-clip bytes for h/conditions (None: the method's default)
     side_fraction: float | None = None  # or this share of each clip's share of the budget (the encoder's search)
     generator: bool = True  # every method on the generator: run it (False: the receiver's prediction as it is)
     flow: bool = True  # flowib/multic/hybrid with the generator on: run the flow after restoring the keyframes
 
     def __post_init__(self) -> None:
+        if self.tune not in TUNES:
+            raise InputError(f"option tune must be one of {', '.join(TUNES)}, got {self.tune!r}")
         if self.side_bytes is not None and self.side_bytes < 0:
             raise InputError(f"option side_bytes must be >= 0, got {self.side_bytes}")
         if self.side_fraction is not None and not 0 <= self.side_fraction < 1:

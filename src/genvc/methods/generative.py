@@ -189,7 +189,7 @@ class PixelFlowMethod(ClipMethod):
         generator = ctx.options.get("generator", True)
         codes = (keyframe_restoration.NONE,) * 2
         if generator:
-            tune = ctx.options.get("tune", "vmaf")
+            tune = ctx.options.get("tune", DEFAULT_TUNE)
             codes = (self.keyframes.choose(frames[0], ctx.first, tune),
                      self.keyframes.choose(frames[-1], ctx.last, tune))
         left = None if budget_bytes is None else budget_bytes - sum(len(v) for v in sections.values())

@@ -16,7 +16,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from genvc.inter.sketch import content_key, score
+from genvc.judge import DEFAULT_TUNE, score
+from genvc.utils.digest import content_key
 
 #: the restorer's conditioning tried on a keyframe: the scale it is told the detail was lost at, and the QP
 #: (the restorer was trained on sketches at scale 1–6, QP 30–52; lower QPs at large scales sharpen less)
@@ -71,7 +72,7 @@ class KeyframeRestorer:
     def available(self) -> bool:
         return self.model.restorer is not None
 
-    def choose(self, original: np.ndarray, decoded: np.ndarray, tune: str = "vmaf") -> int:
+    def choose(self, original: np.ndarray, decoded: np.ndarray, tune: str = DEFAULT_TUNE) -> int:
         """The code whose restoration of `decoded` measures closest to `original`: the best scale at `SEARCH_QP`,
         then the best QP at that scale (10 restorer passes of the 30 settings), or `NONE`."""
         if not self.available:

@@ -25,7 +25,9 @@ import numpy as np
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError
 from genvc.inter import LADDER, decode_sketch, encode_sketch, encode_sketch_at, ladder_near
-from genvc.inter.sketch import SCALE_UNIT, TUNES, content_key, fill_chroma, plain_judge, sample_frames, score
+from genvc.inter.sketch import SCALE_UNIT, fill_chroma, plain_judge, sample_frames
+from genvc.judge import DEFAULT_TUNE, TUNES, score
+from genvc.utils.digest import content_key
 from genvc.methods.base import ClipContext, ClipMethod
 
 #: version, scale in sixteenths, flags, QP (an input of the generator's restorer), the restorer's conditioning
@@ -88,7 +90,7 @@ def _generator_allowed(ctx: ClipContext) -> bool:
 
 
 def _tune(ctx: ClipContext) -> str:
-    tune = ctx.options.get("tune", "vmaf")
+    tune = ctx.options.get("tune", DEFAULT_TUNE)
     if tune not in TUNES:
         raise InputError(f"tune must be one of {', '.join(TUNES)}, got {tune!r}")
     return tune
