@@ -62,6 +62,25 @@ class ScheduleConfig:
 
 
 @dataclass
+class PerceptualConfig:
+    """Loss weights of the restorer stage (`genvc.training.perceptual`): all zero but `l1` = the plain L1 stage."""
+
+    l1: float = 1.0
+    lpips: float = 0.0  # LPIPS on AlexNet
+    lpips_vgg: float = 0.0
+    dists: float = 0.0
+    adversarial: float = 0.0  # the generator's non-saturating GAN loss against a patch discriminator
+    discriminator_lr: float = 1e-4
+    discriminator_width: int = 64
+    discriminator_layers: int = 3
+
+    @property
+    def active(self) -> bool:
+        """Whether anything beyond plain L1 is asked for."""
+        return bool(self.lpips or self.lpips_vgg or self.dists or self.adversarial) or self.l1 != 1.0
+
+
+@dataclass
 class TrainConfig:
     output_dir: str = "runs/genvc"
     model: dict[str, Any] = field(default_factory=dict)  # passed to ModelConfig.from_dict
@@ -72,6 +91,8 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    #: the restorer stage's losses (perceptual and adversarial terms beside L1)
+    losses: PerceptualConfig = field(default_factory=PerceptualConfig)
 
     def __post_init__(self) -> None:
         d, s = self.data, self.schedule
@@ -94,6 +115,11 @@ class TrainConfig:
             raise InputError("data.sketches needs data.cache: true and a data.conditions hook that takes them")
         if not 0 <= d.sketch_share <= 1:
             raise InputError(f"data.sketch_share must be in [0, 1], got {d.sketch_share}")
+        weights = self.losses
+        if min(weights.l1, weights.lpips, weights.lpips_vgg, weights.dists, weights.adversarial) < 0:
+            raise InputError("losses: every weight must be >= 0")
+        if weights.active and self.stage != "restorer":
+            raise InputError("losses: perceptual and adversarial terms train the restorer (stage: restorer)")
         if d.val_clips < 0 or d.num_workers < 0 or self.optim.warmup_steps < 0:
             raise InputError("data.val_clips, data.num_workers and optim.warmup_steps must be >= 0")
 

@@ -46,7 +46,7 @@ class MetricsLog:
             f.write(json.dumps(record) + "\n")
 
     def plot(self, png: str | os.PathLike) -> None:
-        """Training losses (log scale, one line per term) and validation PSNR against step."""
+        """Training losses (log scale, one line per term) and validation PSNR (and LPIPS) against step."""
         import matplotlib
 
         matplotlib.use("Agg")
@@ -67,7 +67,12 @@ class MetricsLog:
             ax_loss.legend(fontsize=8)
         if val:
             ax_psnr.plot([r["step"] for r in val], [r["psnr"] for r in val], marker="o")
-        ax_psnr.set(xlabel="step", ylabel="PSNR (dB)", title="validation reconstruction PSNR")
+        ax_psnr.set(xlabel="step", ylabel="PSNR (dB)", title="validation: PSNR and LPIPS")
+        lpips = [(r["step"], r["lpips"]) for r in val if "lpips" in r]
+        if lpips:  # the papers' metric, lower is better, on its own axis
+            twin = ax_psnr.twinx()
+            twin.plot(*zip(*lpips), marker="s", color="tab:red")
+            twin.set_ylabel("LPIPS (AlexNet, lower is better)", color="tab:red")
         for ax in (ax_loss, ax_psnr):
             ax.grid(alpha=0.3)
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.92, wspace=0.22)  # tight_layout costs ~1 s

@@ -114,16 +114,20 @@ def load_checkpoint_weights(model: nn.Module, path: Path) -> None:
 
 class LossModule(nn.Module):
     """Routes `forward` to `model.training_losses`, so DDP gradient sync and accelerate's autocast (both hooked
-    on `forward`) apply to the loss computation."""
+    on `forward`) apply to the loss computation. `criterion`: the restorer's perceptual criterion (it holds the
+    discriminator, trained by the same optimizer), passed on to the model."""
 
-    def __init__(self, model: nn.Module, stage: str | None) -> None:
+    def __init__(self, model: nn.Module, stage: str | None, criterion: nn.Module | None = None) -> None:
         super().__init__()
         self.model = model
         self.stage = stage
+        self.criterion = criterion
 
     def forward(self, batch: dict) -> dict:
         if self.stage is None:
             return self.model.training_losses(batch)
+        if self.criterion is not None:
+            return self.model.training_losses(batch, stage=self.stage, criterion=self.criterion)
         return self.model.training_losses(batch, stage=self.stage)
 
 

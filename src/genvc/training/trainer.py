@@ -29,6 +29,7 @@ from genvc.training.sketch_cache import build_sketch_cache
 from genvc.utils.cpu import native_bf16
 
 PLOT_INTERVAL_S = 60
+DISCRIMINATOR_NAME = "discriminator.safetensors"
 
 
 @dataclass
@@ -117,11 +118,18 @@ class Trainer:
         params = select_trainable(model, config.stage)
         if not params:
             raise InputError("the model has no trainable parameters for this stage")
-        optimizer = torch.optim.AdamW(params, lr=config.optim.lr, betas=config.optim.betas,
+        self.criterion = None
+        groups = [{"params": params}]
+        if config.losses.active:
+            from genvc.training.perceptual import PerceptualCriterion
+
+            self.criterion = PerceptualCriterion(config.losses)
+            groups += self.criterion.parameter_groups()
+        optimizer = torch.optim.AdamW(groups, lr=config.optim.lr, betas=config.optim.betas,
                                       weight_decay=config.optim.weight_decay)
         # Not passed to prepare(): accelerate would step it once per process per step.
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(config))
-        self.module, self.optimizer = acc.prepare(LossModule(model, config.stage), optimizer)
+        self.module, self.optimizer = acc.prepare(LossModule(model, config.stage, self.criterion), optimizer)
         acc.register_for_checkpointing(self.scheduler)
         self.model = model
         # Model weights go through our own (smaller) file instead of accelerate's full state dict.
@@ -147,19 +155,27 @@ class Trainer:
         if not self._fsdp:
             return None
         state = self.accelerator.get_state_dict(self.module)
-        return {k.removeprefix("model."): v for k, v in (state or {}).items()}
+        return {k.removeprefix("model."): v for k, v in (state or {}).items() if k.startswith("model.")}
 
     def _save_weights_hook(self, models, weights, output_dir) -> None:
         weights.clear()
         state = self._full_state()
         if self.accelerator.is_main_process:
             save_checkpoint_weights(self.model, Path(output_dir) / WEIGHTS_NAME, state)
+            if self._discriminator is not None:  # training-only: in the checkpoint, never in the export
+                save_checkpoint_weights(self._discriminator, Path(output_dir) / DISCRIMINATOR_NAME)
 
     def _load_weights_hook(self, models, input_dir) -> None:
         models.clear()
         if self._fsdp:  # accelerate's FSDP loader has already restored the sharded model from its own files
             return
         load_checkpoint_weights(self.model, Path(input_dir) / WEIGHTS_NAME)
+        if self._discriminator is not None:
+            load_checkpoint_weights(self._discriminator, Path(input_dir) / DISCRIMINATOR_NAME)
+
+    @property
+    def _discriminator(self) -> torch.nn.Module | None:
+        return None if self.criterion is None else self.criterion.discriminator
 
     def _find_resume(self, resume: bool) -> Path | None:
         acc = self.accelerator
@@ -313,15 +329,22 @@ class Trainer:
             # A fixed seed, outside the training RNG stream: validation never changes what training sees.
             with torch.random.fork_rng(devices=[acc.device] if acc.device.type == "cuda" else []):
                 torch.manual_seed(self.config.schedule.seed)
-                values = []
+                values, perceptual = [], []
+                judge = _validation_lpips()
                 for i in range(len(self.val_data)):
                     item = _to_device(torch.utils.data.default_collate([self.val_data[i]]), acc.device)
                     with acc.autocast():
                         out = self.model.reconstruct(item["video"], conditions=item.get("conditions"),
                                                      stage=self.config.stage)
                     values.append(psnr(item["video"], out))
+                    if judge is not None:
+                        frames = lambda v: v.float().transpose(1, 2).flatten(0, 1).cpu()  # noqa: E731
+                        perceptual.append(float(judge(frames(item["video"]), frames(out).clamp(-1, 1)).mean()))
             self.model.train()
-            self.log.append({"step": self.step, "split": "val", "psnr": float(np.mean(values))})
+            record = {"step": self.step, "split": "val", "psnr": float(np.mean(values))}
+            if perceptual:
+                record["lpips"] = float(np.mean(perceptual))
+            self.log.append(record)
             if time.monotonic() - self._last_plot > PLOT_INTERVAL_S:  # plotting costs ~1 s: not every time
                 self._plot()
         acc.wait_for_everyone()
@@ -334,6 +357,17 @@ class Trainer:
         state = {"samples_seen": self.samples_seen, "config": self.config.to_dict()}
         return ckpt.save_checkpoint(self.accelerator, self.output_dir, self.step, state,
                                     self.config.schedule.keep_checkpoints)
+
+
+def _validation_lpips():
+    """LPIPS (AlexNet) for the validation log where its weights are installed; None otherwise."""
+    from genvc.errors import ModelError
+    from genvc.metrics.lpips import load_lpips
+
+    try:
+        return load_lpips("alex")
+    except ModelError:
+        return None
 
 
 def _to_device(batch, device):

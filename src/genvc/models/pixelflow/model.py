@@ -164,9 +164,11 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
         return noise, z
 
     # -- training ------------------------------------------------------------------------------------------------
-    def training_losses(self, batch: dict, stage: str | None = None) -> dict[str, torch.Tensor]:
+    def training_losses(self, batch: dict, stage: str | None = None, criterion=None) -> dict[str, torch.Tensor]:
+        """`criterion` (stage "restorer" only): (output, target) frames N×3×H×W → {"loss", ...}, instead of L1 (the
+        perceptual and adversarial losses of `genvc.training.perceptual`)."""
         if stage == "restorer":
-            return self._restorer_losses(batch)
+            return self._restorer_losses(batch, criterion)
         cfg = self.config
         video = batch["video"]
         conditions = batch.get("conditions") or {}
@@ -205,17 +207,22 @@ class PixelFlowModel(PretrainedMixin, nn.Module):
                 "bpp_h": (per_clip(bits) / pixels).detach(),
                 "z_mse": per_clip(z_mse).detach()}
 
-    def _restorer_losses(self, batch: dict) -> dict[str, torch.Tensor]:
-        """L1 of the restorer's output on the (frozen) flow's output without h, as the sketch method decodes, on
-        the frames that have all their neighbours in the clip (the decoder's case but at a clip's two ends)."""
+    def _restorer_losses(self, batch: dict, criterion=None) -> dict[str, torch.Tensor]:
+        """L1 (or `criterion`) of the restorer's output on the (frozen) flow's output without h, as the sketch
+        method decodes, on the frames that have all their neighbours in the clip (the decoder's case but at a
+        clip's two ends)."""
         video, conditions = batch["video"], batch.get("conditions") or {}
         with torch.no_grad():
             generated = self.decode_pixels(None, conditions, conditions)
         half = self.config.restorer_frames // 2 if video.shape[2] > self.config.restorer_frames - 1 else 0
         inner = slice(half, video.shape[2] - half)
-        loss = (self.restore(generated, conditions, inner) - video[:, :, inner]).abs().mean()
-        return {"loss": loss, "restorer_l1": loss.detach(),
-                "flow_l1": (generated[:, :, inner] - video[:, :, inner]).abs().mean()}
+        restored, target = self.restore(generated, conditions, inner), video[:, :, inner]
+        flow_l1 = (generated[:, :, inner] - target).abs().mean()
+        if criterion is not None:
+            frames = lambda v: v.transpose(1, 2).flatten(0, 1)  # noqa: E731  (B×3×T×H×W → B·T×3×H×W)
+            return {**criterion(frames(restored), frames(target)), "flow_l1": flow_l1}
+        loss = (restored - target).abs().mean()
+        return {"loss": loss, "restorer_l1": loss.detach(), "flow_l1": flow_l1}
 
     @torch.no_grad()
     def reconstruct(self, video: torch.Tensor, conditions: dict | None = None, stage: str | None = None,
