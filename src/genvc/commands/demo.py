@@ -10,6 +10,7 @@ from genvc.commands.common import format_fps
 from genvc.io import read_video, write_video
 from genvc.methods import method_names
 from genvc.metrics import psnr_rgb, psnr_yuv
+from genvc.metrics.suite import perceptual_metrics
 from genvc.metrics.vmaf import vmaf
 from genvc.samples import SAMPLES, sample_path
 from genvc.utils.atomic import write_bytes_atomic
@@ -35,6 +36,12 @@ def _vmaf_text(video, decoded) -> str:
     return "" if score is None else f", VMAF {score:.1f}"
 
 
+def _perceptual_text(video, decoded) -> str:
+    """The papers' metrics first: LPIPS (AlexNet, every frame) and DISTS (sampled frames, as the bench)."""
+    values = perceptual_metrics(video.frames, decoded.frames)
+    return f"LPIPS {values['lpips']:.4f}, DISTS {values['dists']:.4f}, "
+
+
 def run(args) -> int:
     video = read_video(sample_path(args.sample), max_frames=args.frames)
     os.makedirs(args.output_dir, exist_ok=True)
@@ -57,7 +64,7 @@ def run(args) -> int:
     print(f"method   {args.method}")
     print(f"rate     {num_bytes} bytes = {num_bytes * 8 / video.num_pixels:.5f} bpp "
           f"(target {args.bpp}), {num_bytes * 8 * float(video.fps) / video.num_frames / 1000:.2f} kbit/s")
-    print(f"quality  PSNR-RGB {psnr_rgb(video.frames, decoded.frames):.2f} dB, "
+    print(f"quality  {_perceptual_text(video, decoded)}PSNR-RGB {psnr_rgb(video.frames, decoded.frames):.2f} dB, "
           f"PSNR-Y {psnr_yuv(video.frames, decoded.frames)['y']:.2f} dB" + _vmaf_text(video, decoded)
           + " (decoded frames)")
     print(f"         PSNR-RGB {psnr_rgb(video.frames, written):.2f} dB, PSNR-Y {psnr_yuv(video.frames, written)['y']:.2f} "

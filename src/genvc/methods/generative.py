@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError, ModelError
+from genvc.judge import DEFAULT_TUNE
 from genvc.methods import keyframe_restoration
 from genvc.methods.base import ClipContext, ClipMethod
 from genvc.methods.generative_config import DEFAULT_STEP_INDEX, HAS_CONDITIONS, HAS_H, STEPS, ClipConfig
