@@ -83,3 +83,32 @@ def test_perceptual_losses_belong_to_the_restorer_stage():
 def test_patch_discriminator_scores_patches():
     logits = PatchDiscriminator(width=8, layers=3)(_frames(2, 64))
     assert logits.shape[0] == 2 and logits.shape[1] == 1 and logits.shape[-1] > 1  # one logit per patch
+
+
+def test_a_perceptual_run_checkpoints_the_discriminator_resumes_and_exports_without_it(video_folder, tmp_path):
+    from safetensors.torch import load_file
+
+    from genvc.training.checkpoint import list_checkpoints
+    from genvc.training.trainer import DISCRIMINATOR_NAME, Trainer
+    from train_helpers import train_records, tiny_config
+
+    model = {"width": 8, "blocks": 1, "compressor_width": 8, "h_channels": 2, "unshuffle": 2,
+             "h_strides": [[1, 2, 2], [2, 2, 2]], "restorer_width": 8, "restorer_blocks": 1,
+             "restorer_outer_blocks": 1, "sketch_flow": False}
+    keys = {"model_module": "genvc.models.pixelflow", "model": model, "stage": "restorer", "data.clip_frames": 3,
+            "data.conditions": "train_helpers:blurred_sketch", "data.num_workers": 0, "schedule.batch_size": 2,
+            "schedule.ckpt_every": 2, "schedule.val_every": 2, "losses.lpips": 1.0, "losses.adversarial": 0.1,
+            "losses.discriminator_width": 8}
+    first = Trainer(tiny_config(video_folder, tmp_path, **keys, **{"schedule.max_steps": 2})).train()
+    assert first.step == 2
+    saved = list_checkpoints(tmp_path)[-1]
+    discriminator = load_file(str(saved / DISCRIMINATOR_NAME))
+    assert discriminator and all(k.startswith("net.") for k in discriminator)
+    resumed = Trainer(tiny_config(video_folder, tmp_path, **keys, **{"schedule.max_steps": 4}), resume=True)
+    weights = dict(resumed.criterion.discriminator.named_parameters())
+    assert all(torch.equal(weights[k], v) for k, v in discriminator.items())  # resumed where it stopped
+    resumed.train()
+    records = train_records(tmp_path)
+    assert [r["step"] for r in records] == [1, 2, 3, 4] and {"lpips", "adversarial", "discriminator"} <= set(records[0])
+    exported = load_file(str(tmp_path / "model" / "model.safetensors"))
+    assert not any("discriminator" in k or k.startswith("criterion") for k in exported)

@@ -54,3 +54,14 @@ def whole_frames_echo(frames, full_frames=None, crop_box=(0, 0)):
     """A conditions hook that asks for the clip's whole frames: hands back the whole frames cut at `crop_box`."""
     top, left = crop_box
     return {"recut": full_frames[:, top:top + frames.shape[1], left:left + frames.shape[2]]}
+
+
+def blurred_sketch(frames):
+    """A conditions hook for restorer tests: P is the clip blurred, as if a coded 1/2-size sketch at QP 40."""
+    import cv2
+    import numpy as np
+
+    from genvc.methods import receiver
+
+    blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 1.5) for f in frames])
+    return receiver.from_sketch(blurred, 2.0, 40)

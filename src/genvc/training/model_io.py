@@ -35,6 +35,7 @@ def build_model(config: TrainConfig) -> nn.Module:
     model_dict = dict(config.model)
     if not model_dict and config.init_from:
         model_dict = _read_json(Path(config.init_from) / "config.json")
+        model_dict.pop("kind", None)  # save_pretrained's model kind, not a config field
     try:
         model = build(model_config_cls.from_dict(model_dict))
     except (TypeError, ValueError, KeyError) as exc:  # a bad `model:` section
