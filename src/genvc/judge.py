@@ -19,7 +19,7 @@ import numpy as np
 from genvc.utils.digest import content_key
 
 TUNES = ("lpips", "dists", "vmaf", "vmaf-neg", "psnr")
-DEFAULT_TUNE = "vmaf"
+DEFAULT_TUNE = "lpips"
 #: libvmaf fails on tiny frames; there, and without libvmaf, MSE judges
 VMAF_MIN_SIDE = 64
 #: reference features kept (a set of 15 judged 720p frames holds ~370 MB of AlexNet features)

@@ -75,7 +75,7 @@ class MetricsLog:
             twin.set_ylabel("LPIPS (AlexNet, lower is better)", color="tab:red")
         for ax in (ax_loss, ax_psnr):
             ax.grid(alpha=0.3)
-        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.92, wspace=0.22)  # tight_layout costs ~1 s
+        fig.subplots_adjust(left=0.07, right=0.93 if lpips else 0.98, bottom=0.13, top=0.92, wspace=0.3)  # tight_layout costs ~1 s
         with atomic_path(png) as tmp:
             fig.savefig(tmp, format="png", dpi=100)
         plt.close(fig)
