@@ -29,7 +29,8 @@ LADDER: tuple[float, ...] = (1, 1.5, 2, 3, 4, 6, 8)
 #: scale rose then fell once on every clip × rate we measured: bikes, carphone, cuts, synth-*; see tools/README.md)
 PATIENCE = 2
 #: a coarser winner that beats full size by less than this (VMAF points; with tune psnr, this many % of MSE) is
-#: checked against full size again after both have filled the budget (the fill moves each by up to a QP step)
+#: checked against full size again after both have filled the budget (the fill moves each by up to a QP step).
+#: With tune lpips or dists (scores in −1…0) the margin always holds: full size is always filled and judged again
 CLOSE = 2.0
 #: the floor, where no scale fits the budget: the coarsest scale at the worst useful QP. Past QP 56 vvenc's
 #: pictures fall apart (bikes at 1/4 size: 31.3 dB at QP 40, 23.1 at 55, 19.7 at 63) while the bytes hardly fall
