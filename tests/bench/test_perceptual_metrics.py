@@ -105,3 +105,31 @@ def test_weight_pickles_may_hold_numpy_arrays_only(tmp_path):
         weight_files.load_numpy_tree(tmp_path / "evil.ckpt")
     (tmp_path / "ok.ckpt").write_bytes(pickle.dumps({"a": {"kernel": np.ones((1, 1, 3, 2), np.float32)}}))
     assert weight_files.load_numpy_tree(tmp_path / "ok.ckpt")["a"]["kernel"].shape == (1, 1, 3, 2)
+
+
+def test_the_judge_scores_minus_lpips_with_the_reference_features_reused(astronaut):
+    from genvc import judge
+
+    clip = np.repeat(astronaut, 5, axis=0)
+    worse = noisy(clip.astype(np.float64), 25)
+    better = noisy(clip.astype(np.float64), 5, seed=1)
+    expected = -float(lpips_per_frame(load_lpips("alex"), clip, better).mean())
+    assert judge.score(clip, better, "lpips") == pytest.approx(expected, rel=1e-5)
+    assert judge.score(clip, worse, "lpips") < judge.score(clip, better, "lpips") < judge.score(clip, clip, "lpips")
+    assert judge.content_key(("lpips-reference",), clip) in judge._references  # computed once, kept
+    assert judge.score(clip, worse, "dists") < judge.score(clip, better, "dists")
+
+
+def test_the_perceptual_tunes_fall_back_to_mse_on_frames_too_small_for_alexnet():
+    from genvc import judge
+    from genvc.methods.base import MethodOptions
+
+    rng = np.random.default_rng(0)
+    tiny = rng.integers(0, 256, (3, 24, 17, 3), dtype=np.uint8)
+    other = np.clip(tiny.astype(int) + 9, 0, 255).astype(np.uint8)
+    mse = float(np.mean((tiny.astype(np.float32) - other) ** 2))
+    for tune in ("lpips", "dists"):
+        assert judge.score(tiny, other, tune) == pytest.approx(-mse)
+    assert compute_metrics(tiny, other, config=MetricConfig(vmaf=False))["lpips"] is None  # n/a, not a crash
+    with pytest.raises(Exception, match="tune must be one of lpips, dists"):
+        MethodOptions.parse({"tune": "ssim"})

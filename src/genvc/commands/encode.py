@@ -169,6 +169,7 @@ def _quality(data: bytes, source) -> str:
     import numpy as np
 
     from genvc.metrics.dists import dists_per_frame, load_dists
+    from genvc.metrics.lpips import MIN_SIDE as LPIPS_MIN_SIDE
     from genvc.metrics.lpips import load_lpips, lpips_per_frame
     from genvc.metrics.suite import MetricConfig, vgg_sample
     from genvc.metrics.vmaf import streamed_vmaf
@@ -176,14 +177,16 @@ def _quality(data: bytes, source) -> str:
     header, decoded = iter_decode(data)
     mse_rgb, mse_y, lpips, dists = [], [], [], []
     lpips_model, dists_model = load_lpips("alex"), load_dists()
+    perceptual = min(header.width, header.height) >= LPIPS_MIN_SIDE
     sampled = set(vgg_sample(header.num_frames, MetricConfig.vgg_frames).tolist())
 
     def pairs():
         for (index, original), frame in zip(counted(source.frames(), header.num_frames, "the input"), decoded):
             mse_rgb.append(frame_mse(original[None], frame[None])[0])
             mse_y.append(frame_mse(rgb_to_yuv(original)[None, ..., 0], rgb_to_yuv(frame)[None, ..., 0])[0])
-            lpips.append(lpips_per_frame(lpips_model, original[None], frame[None])[0])
-            if index in sampled:
+            if perceptual:
+                lpips.append(lpips_per_frame(lpips_model, original[None], frame[None])[0])
+            if perceptual and index in sampled:
                 dists.append(dists_per_frame(dists_model, original[None], frame[None])[0])
             yield original, frame
 
@@ -193,6 +196,6 @@ def _quality(data: bytes, source) -> str:
         score = None
         for _ in pairs():
             pass
-    text = (f"LPIPS {np.mean(lpips):.4f}, DISTS {np.mean(dists):.4f}, PSNR-RGB {psnr_from_mse(mse_rgb):.2f} dB, "
-            f"PSNR-Y {psnr_from_mse(mse_y):.2f} dB")
+    text = (f"LPIPS {np.mean(lpips):.4f}, DISTS {np.mean(dists):.4f}, " if perceptual else "LPIPS n/a, DISTS n/a, ")
+    text += f"PSNR-RGB {psnr_from_mse(mse_rgb):.2f} dB, PSNR-Y {psnr_from_mse(mse_y):.2f} dB"
     return text + (", VMAF n/a" if score is None else f", VMAF {score:.1f}")

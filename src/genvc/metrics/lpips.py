@@ -13,6 +13,8 @@ from genvc.metrics.backbones import ALEX_CHANNELS, VGG_BLOCKS, load_backbone
 from genvc.metrics.weights import conv_weights
 
 NETS = {"alex": "alexnet", "vgg": "vgg16"}
+#: AlexNet's strided layers leave nothing of smaller frames: there LPIPS (and the VGG metrics beside it) is n/a
+MIN_SIDE = 32
 # The network's input normalisation, from the LPIPS ScalingLayer.
 SHIFT = (-0.030, -0.088, -0.188)
 SCALE = (0.458, 0.448, 0.450)

@@ -11,6 +11,7 @@ from fractions import Fraction
 import numpy as np
 
 from genvc.metrics.color import rgb_to_yuv
+from genvc.metrics.lpips import MIN_SIDE as LPIPS_MIN_SIDE
 from genvc.metrics.psnr import frame_mse, psnr_from_mse
 from genvc.metrics.ssim import ms_ssim_per_frame, ssim_per_frame
 
@@ -78,7 +79,7 @@ def compute_metrics(original: np.ndarray, decoded: np.ndarray, fps: Fraction = F
         # without the credit VMAF gives to sharpening: a learned restorer's gain that survives it is not that alone
         out["vmaf_neg"] = vmaf(original, decoded, fps, threads=config.threads, model=VMAF_NEG)
     out["lpips"] = out["lpips_vgg"] = out["dists"] = None
-    if config.lpips:
+    if config.lpips and min(original.shape[1:3]) >= LPIPS_MIN_SIDE:
         out.update(perceptual_metrics(original, decoded, config.vgg_frames))
     out["fvd"] = None
     if config.fvd and _i3d_model() is not None and len(original) >= 16:
