@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "bench", help="compare genvc with x264/x265/SVT-AV1/libaom/VVenC at matched rates",
         description="Encode each video with every codec at each target bpp (baselines by a CRF/QP search on "
-        "picture bytes), measure PSNR/SSIM/MS-SSIM/VMAF/LPIPS/FVD, and write results.csv, results.json, RD "
+        "picture bytes), measure PSNR/SSIM/MS-SSIM/VMAF/LPIPS/DISTS/FVD, and write results.csv, results.json, RD "
         "plots, BD-rate tables and report.html to DIR. Points already in DIR are kept (resumable).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     # nargs "*": checked in run, so that a video swallowed by --codecs/--bpp gets a hint, not argparse's usage
