@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import sys
+import threading
 
 from genvc import __version__
 from genvc.errors import GenvcError
@@ -54,19 +56,35 @@ class RawDefaultsHelpFormatter(DefaultsHelpFormatter, argparse.RawDescriptionHel
     """Defaults as above; the description and epilog keep their own line breaks."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, `timeout`, a CI cancelling a job), raised where Ctrl-C would be: the same clean-up runs
+    (temporary and partial outputs removed)."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         args = build_parser().parse_args(argv)
         return int(args.run(args) or 0)
     except GenvcError as exc:
         print(f"genvc: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("genvc: interrupted; no output written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print(f"genvc: {'terminated' if terminated else 'interrupted'}; no output written", file=sys.stderr)
+        return 143 if terminated else 130  # 128 + the signal, as a shell reports it
     except BrokenPipeError:  # the reader went away (`genvc info x.gvc | head`): stop quietly, as a C tool would
         _silence_stdout()
         return 141  # 128 + SIGPIPE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _silence_stdout() -> None:

@@ -64,7 +64,9 @@ def test_help_lists_commands(capsys):
         assert command in out
 
 
-def test_ctrl_c_during_encode_leaves_no_output(tmp_path):
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_encode_leaves_no_output(tmp_path, sig, code):
+    """Ctrl-C and SIGTERM (kill, timeout, a CI cancelling a job) clean up alike: no output, no hidden .part."""
     out = tmp_path / "bikes.gvc"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "genvc", "encode", str(sample_path("bikes")), "-o", str(out),
@@ -74,7 +76,7 @@ def test_ctrl_c_during_encode_leaves_no_output(tmp_path):
     while b"encode:" not in seen and proc.poll() is None:  # interrupt once coding is under way
         seen += proc.stderr.read(1)
     time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err.decode()[-500:]
+    assert proc.returncode == code, err.decode()[-500:]
     assert not out.exists() and list(tmp_path.iterdir()) == []
