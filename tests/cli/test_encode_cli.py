@@ -176,3 +176,14 @@ def test_generator_off_never_runs_the_generator(tmp_path, clip_file, monkeypatch
     clips = read_stream(out.read_bytes()).clips
     assert clips and not any(describe_config(unit.sections[6])["generator"] for unit in clips)
     assert main(["encode", str(clip_file), "-o", str(out), "-y", "-q", "--generator", "off"]) == 0  # no --bpp
+
+
+def test_frames_past_the_end_gives_a_note(tmp_path, clip_file, capsys):
+    # issue 28: --frames 17 on a 12-frame video codes the 12, and says so
+    out = tmp_path / "all.gvc"
+    assert main(["encode", str(clip_file), "-o", str(out), "--frames", "17", "-q", "--no-shot-detection"]) == 0
+    assert _frames(out) == 12
+    assert "--frames 17: the input has 12 frames from frame 0; all 12 were coded" in capsys.readouterr().err
+    assert main(["encode", str(clip_file), "-o", str(tmp_path / "some.gvc"), "--frames", "5", "-q",
+                 "--no-shot-detection"]) == 0
+    assert "--frames" not in capsys.readouterr().err

@@ -133,6 +133,9 @@ def run(args) -> int:
     print(f"{args.output}: {len(data)} bytes, {bpp:.5f} bpp, {header.num_frames} frames "
           f"{header.width}x{header.height} @ {format_fps(header.fps)} fps, {seconds:.1f} s", file=out)
     print(stats_line(data, source if args.stats else None), file=out)
+    if args.frames is not None and header.num_frames < args.frames:  # asked for more than the video holds
+        warn(f"--frames {args.frames}: the input has {header.num_frames} frames from frame {args.start}; "
+             f"all {header.num_frames} were coded")
     if args.bpp is not None and bpp > args.bpp * (1 + BPP_TOLERANCE):
         warn(f"--bpp {args.bpp:g} cannot be reached for this video: the stream is at its floor, {bpp:.5f} bpp "
              f"({len(data)} bytes, {bpp / args.bpp:.1f}x the target)")
