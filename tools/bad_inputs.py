@@ -275,7 +275,7 @@ CASES = [
     # -- Ctrl-C
     Case("Ctrl-C during encode", lambda d: ["encode", str(_long_mp4(d)), "-o", str(d / "out.gvc"),
                                             "--no-shot-detection"], exit_code=130, interrupt_after="encode:",
-         covered_by="test_cli.py::test_ctrl_c_during_encode_leaves_no_output"),
+         covered_by="test_cli.py::test_an_interrupted_encode_leaves_no_output"),
     Case("Ctrl-C during decode", lambda d: ["decode", str(gvc(d / "in.gvc", _long_video(150), interval=30)),
                                             "-o", str(d / "out.mp4")], exit_code=130, interrupt_after="decode:"),
 ]
