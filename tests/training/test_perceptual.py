@@ -112,3 +112,10 @@ def test_a_perceptual_run_checkpoints_the_discriminator_resumes_and_exports_with
     assert [r["step"] for r in records] == [1, 2, 3, 4] and {"lpips", "adversarial", "discriminator"} <= set(records[0])
     exported = load_file(str(tmp_path / "model" / "model.safetensors"))
     assert not any("discriminator" in k or k.startswith("criterion") for k in exported)
+
+
+def test_validation_lpips_only_on_crops_alexnet_can_take():
+    from genvc.training.trainer import _validation_lpips
+
+    assert _validation_lpips((16, 16)) is None and _validation_lpips((16, 64)) is None  # AlexNet leaves nothing
+    assert _validation_lpips((32, 32)) is not None

@@ -197,7 +197,7 @@ def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
     if sparse := sparse_curves(points):
         parts += [f"Caveat: fewer than {MIN_RELIABLE_POINTS} rate points for {', '.join(sparse)}: BD-rates involving "
                   "them are rough estimates.", ""]
-    for metric in PERCEPTUAL[::2]:
+    for metric in ("lpips", "dists"):
         if "genvc" in codecs and "vvenc" in codecs and (ratios := ratio_lines(points, metric=metric)):
             parts += [f"## genvc's {LABELS[metric].split(' (')[0]} as a multiple of vvenc's at the same target", "",
                       *ratios, ""]

@@ -10,7 +10,6 @@ from genvc.commands.common import format_fps
 from genvc.io import read_video, write_video
 from genvc.methods import method_names
 from genvc.metrics import psnr_rgb, psnr_yuv
-from genvc.metrics.lpips import MIN_SIDE as LPIPS_MIN_SIDE
 from genvc.metrics.suite import perceptual_metrics
 from genvc.metrics.vmaf import vmaf
 from genvc.samples import SAMPLES, sample_path
@@ -39,9 +38,9 @@ def _vmaf_text(video, decoded) -> str:
 
 def _perceptual_text(video, decoded) -> str:
     """The papers' metrics first: LPIPS (AlexNet, every frame) and DISTS (sampled frames, as the bench)."""
-    if min(video.width, video.height) < LPIPS_MIN_SIDE:
-        return ""
     values = perceptual_metrics(video.frames, decoded.frames)
+    if values["lpips"] is None:  # frames too small for AlexNet
+        return ""
     return f"LPIPS {values['lpips']:.4f}, DISTS {values['dists']:.4f}, "
 
 

@@ -165,22 +165,22 @@ def _quality(data: bytes, source) -> str:
     stream against `source`, streamed frame by frame (memory does not grow with the video's length)."""
     from fractions import Fraction
 
+    import numpy as np
+
     from genvc.codec import iter_decode
     from genvc.io.source import counted
     from genvc.metrics.color import rgb_to_yuv
-    from genvc.metrics.psnr import frame_mse, psnr_from_mse
-    import numpy as np
-
     from genvc.metrics.dists import dists_per_frame, load_dists
     from genvc.metrics.lpips import MIN_SIDE as LPIPS_MIN_SIDE
     from genvc.metrics.lpips import load_lpips, lpips_per_frame
+    from genvc.metrics.psnr import frame_mse, psnr_from_mse
     from genvc.metrics.suite import MetricConfig, vgg_sample
     from genvc.metrics.vmaf import streamed_vmaf
 
     header, decoded = iter_decode(data)
     mse_rgb, mse_y, lpips, dists = [], [], [], []
-    lpips_model, dists_model = load_lpips("alex"), load_dists()
     perceptual = min(header.width, header.height) >= LPIPS_MIN_SIDE
+    lpips_model, dists_model = (load_lpips("alex"), load_dists()) if perceptual else (None, None)
     sampled = set(vgg_sample(header.num_frames, MetricConfig.vgg_frames).tolist())
 
     def pairs():

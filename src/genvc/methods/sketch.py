@@ -23,12 +23,12 @@ from collections import OrderedDict
 import numpy as np
 
 from genvc.bitstream.sections import Section
-from genvc.errors import FormatError, InputError
+from genvc.errors import FormatError
 from genvc.inter import LADDER, decode_sketch, encode_sketch, encode_sketch_at, ladder_near
 from genvc.inter.sketch import SCALE_UNIT, fill_chroma, plain_judge, sample_frames
-from genvc.judge import DEFAULT_TUNE, TUNES, score
-from genvc.utils.digest import content_key
+from genvc.judge import score
 from genvc.methods.base import ClipContext, ClipMethod
+from genvc.utils.digest import content_key
 
 #: version, scale in sixteenths, flags, QP (an input of the generator's restorer), the restorer's conditioning
 _CONFIG = struct.Struct("<BBBBB")
@@ -90,10 +90,7 @@ def _generator_allowed(ctx: ClipContext) -> bool:
 
 
 def _tune(ctx: ClipContext) -> str:
-    tune = ctx.options.get("tune", DEFAULT_TUNE)
-    if tune not in TUNES:
-        raise InputError(f"tune must be one of {', '.join(TUNES)}, got {tune!r}")
-    return tune
+    return ctx.options.tune  # checked against `genvc.judge.TUNES` when the options were parsed
 
 
 class SketchMethod(ClipMethod):

@@ -11,7 +11,6 @@ from fractions import Fraction
 import numpy as np
 
 from genvc.metrics.color import rgb_to_yuv
-from genvc.metrics.lpips import MIN_SIDE as LPIPS_MIN_SIDE
 from genvc.metrics.psnr import frame_mse, psnr_from_mse
 from genvc.metrics.ssim import ms_ssim_per_frame, ssim_per_frame
 
@@ -79,7 +78,7 @@ def compute_metrics(original: np.ndarray, decoded: np.ndarray, fps: Fraction = F
         # without the credit VMAF gives to sharpening: a learned restorer's gain that survives it is not that alone
         out["vmaf_neg"] = vmaf(original, decoded, fps, threads=config.threads, model=VMAF_NEG)
     out["lpips"] = out["lpips_vgg"] = out["dists"] = None
-    if config.lpips and min(original.shape[1:3]) >= LPIPS_MIN_SIDE:
+    if config.lpips:
         out.update(perceptual_metrics(original, decoded, config.vgg_frames))
     out["fvd"] = None
     if config.fvd and _i3d_model() is not None and len(original) >= 16:
@@ -102,10 +101,14 @@ def load_perceptual() -> None:
     load_lpips("alex"), load_lpips("vgg"), load_dists()
 
 
-def perceptual_metrics(original: np.ndarray, decoded: np.ndarray, vgg_frames: int = 9) -> dict[str, float]:
-    """LPIPS (AlexNet, every frame), LPIPS-VGG and DISTS (on `vgg_sample` frames): the papers' metrics."""
+def perceptual_metrics(original: np.ndarray, decoded: np.ndarray, vgg_frames: int = 9) -> dict[str, float | None]:
+    """LPIPS (AlexNet, every frame), LPIPS-VGG and DISTS (on `vgg_sample` frames): the papers' metrics; all None
+    (n/a) on frames too small for AlexNet."""
     from genvc.metrics.dists import dists_per_frame, load_dists
-    from genvc.metrics.lpips import load_lpips, lpips_per_frame
+    from genvc.metrics.lpips import MIN_SIDE, load_lpips, lpips_per_frame
+
+    if min(original.shape[1:3]) < MIN_SIDE:
+        return {"lpips": None, "lpips_vgg": None, "dists": None}
 
     sample = vgg_sample(len(original), vgg_frames)
     return {"lpips": float(lpips_per_frame(load_lpips("alex"), original, decoded).mean()),

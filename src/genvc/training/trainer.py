@@ -330,7 +330,7 @@ class Trainer:
             with torch.random.fork_rng(devices=[acc.device] if acc.device.type == "cuda" else []):
                 torch.manual_seed(self.config.schedule.seed)
                 values, perceptual = [], []
-                judge = _validation_lpips()
+                judge = _validation_lpips(self.config.data.crop)
                 for i in range(len(self.val_data)):
                     item = _to_device(torch.utils.data.default_collate([self.val_data[i]]), acc.device)
                     with acc.autocast():
@@ -359,11 +359,14 @@ class Trainer:
                                     self.config.schedule.keep_checkpoints)
 
 
-def _validation_lpips():
-    """LPIPS (AlexNet) for the validation log where its weights are installed; None otherwise."""
+def _validation_lpips(crop: tuple[int, int]):
+    """LPIPS (AlexNet) for the validation log where its weights are installed and the validation crops are large
+    enough for AlexNet; None otherwise."""
     from genvc.errors import ModelError
-    from genvc.metrics.lpips import load_lpips
+    from genvc.metrics.lpips import MIN_SIDE, load_lpips
 
+    if min(crop) < MIN_SIDE:
+        return None
     try:
         return load_lpips("alex")
     except ModelError:
