@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError, InputError, ModelError
+from genvc.judge import DEFAULT_TUNE
 from genvc.methods import keyframe_restoration
 from genvc.methods.base import ClipContext, ClipMethod
 from genvc.methods.generative_config import DEFAULT_STEP_INDEX, HAS_CONDITIONS, HAS_H, STEPS, ClipConfig
@@ -189,7 +190,7 @@ class PixelFlowMethod(ClipMethod):
         generator = ctx.options.get("generator", True)
         codes = (keyframe_restoration.NONE,) * 2
         if generator:
-            tune = ctx.options.tune
+            tune = ctx.options.get("tune", DEFAULT_TUNE)
             codes = (self.keyframes.choose(frames[0], ctx.first, tune),
                      self.keyframes.choose(frames[-1], ctx.last, tune))
         left = None if budget_bytes is None else budget_bytes - sum(len(v) for v in sections.values())
