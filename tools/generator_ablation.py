@@ -24,9 +24,9 @@ VARIANTS = {
     "standard prior": {"model.prior": "standard"},
     "noise path": {"model.path": "noise"},
     "flow, dropout 0.3": {"model.modalities": ["flow"],
-                          "data.conditions": "genvc.training.receiver:coded_receiver_inputs_with_flow"},
+                          "data.conditions": "genvc.training.coded_inputs:coded_receiver_inputs_with_flow"},
     "flow, dropout 0": {"model.modalities": ["flow"], "model.modality_dropout": 0.0,
-                        "data.conditions": "genvc.training.receiver:coded_receiver_inputs_with_flow"},
+                        "data.conditions": "genvc.training.coded_inputs:coded_receiver_inputs_with_flow"},
 }
 
 

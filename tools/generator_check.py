@@ -4,7 +4,7 @@
 
 The video is resized (short side `--height`, as the training data), its frames `--start`…+`--frames` are coded as
 sketches the way the training data is (`genvc.training.sketch_cache.code_video`, scale and QP from `--sketches`)
-and their keyframes as the training data's (`genvc.training.receiver`). Printed per P: PSNR (and VMAF on whole
+and their keyframes as the training data's (`genvc.training.coded_inputs`). Printed per P: PSNR (and VMAF on whole
 frames) of P alone and after the generator; for keyframe P (a clip of `--clip-frames`) also z = P + up(ĥ), the
 generator with h, and with the Multi-C conditions the model takes (extracted as the codec does) with and without h.
 """
@@ -20,7 +20,7 @@ from genvc.io import read_video
 from genvc.methods.generative import _video_tensor, load_pixelflow, receiver_tensors, restore_sketch
 from genvc.metrics.vmaf import vmaf
 from genvc.training.frame_cache import _resize
-from genvc.training.receiver import coded_receiver_inputs_with_conditions
+from genvc.training.coded_inputs import coded_receiver_inputs_with_conditions
 from genvc.training.sketch_cache import code_video, upsampled
 
 

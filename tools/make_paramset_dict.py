@@ -17,7 +17,7 @@ import numpy as np
 
 from genvc.bitstream.varint import encode_varint
 from genvc.inter.paramsets import PARAMETER_SET_TYPES
-from genvc.inter.sketch import vvenc_annexb
+from genvc.inter.vvc import vvenc_annexb
 from genvc.intra.elementary import nal_type, vvc_units
 
 COMMON = [(1280, 720), (1920, 1080), (640, 272), (384, 216)]

@@ -15,8 +15,10 @@ import argparse
 import json
 
 from genvc.bench.runner import load_video, resolve_video
-from genvc.inter.sketch import (LADDER, PATIENCE, _final, _search_qp, decode_sketch, downsample, plain_judge,
-                                 sample_frames)
+from genvc.inter.scale_search import PATIENCE, _final, _search_qp
+from genvc.inter.vvc import SEARCH_PRESET, decode_sketch, downsample, encode_small
+from genvc.judge import plain_judge, sample_frames
+from genvc.ladders import SKETCH_SCALES
 from genvc.metrics.vmaf import vmaf
 
 
@@ -26,11 +28,12 @@ def check(name: str, frames: int, bpp: float) -> dict:
     budget, fps = int(bpp * t * h * w / 8), float(video.fps)
     judge, sample = plain_judge(f), sample_frames(t)
     rows = []
-    for scale in LADDER:
+    for scale in SKETCH_SCALES:
         small = downsample(f, scale)
-        qp, fast = _search_qp(small, budget, fps, 40)
+        qp, _ = _search_qp(small, budget, fps, 40)
         if qp is None:
             continue
+        fast = encode_small(small, qp, fps, SEARCH_PRESET)  # remembered from the search
         proxy = judge(decode_sketch(fast, w, h, scale, t)[sample], scale, qp)
         final = _final(small, budget, fps, qp)
         decoded = None if final is None else decode_sketch(final.data, w, h, scale, t)

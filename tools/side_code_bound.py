@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from genvc.bench.genvc_adapter import run_genvc
-from genvc.inter.sketch import decode_sketch, encode_sketch
+from genvc.inter import decode_sketch, encode_sketch
 from genvc.io import read_video
 from genvc.metrics import psnr_yuv
 from genvc.samples import sample_path

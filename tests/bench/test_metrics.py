@@ -122,7 +122,7 @@ def test_vmaf_neg_gives_no_credit_for_sharpening_the_original():
                           for f in frames]).astype(np.uint8)  # an unsharp mask: detail the original does not have
     assert vmaf(frames, sharpened) > 99  # VMAF rates the enhanced copy as perfect
     assert vmaf(frames, sharpened, model=VMAF_NEG) < vmaf(frames, frames, model=VMAF_NEG) - 3
-    from genvc.inter.sketch import score  # what `--tune vmaf-neg` makes the encoder maximise
+    from genvc.judge import score  # what `--tune vmaf-neg` makes the encoder maximise
 
     assert score(frames, sharpened, "vmaf-neg") == vmaf(frames, sharpened, model=VMAF_NEG)
     assert score(frames, sharpened, "vmaf") == vmaf(frames, sharpened)

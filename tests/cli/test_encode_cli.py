@@ -17,7 +17,7 @@ def _frames(path) -> int:
 
 @pytest.mark.parametrize("num_frames", [1, 2])
 def test_one_and_two_frame_videos_encode_with_bpp(tmp_path, make_square_video, num_frames, capsys):
-    # item 1: every keyframe coded as an image leaves no clip unit; sketch's encode_clips got [] and crashed
+    # item 1: every keyframe coded as an image leaves no clip unit (the sketch once got an empty list and crashed)
     source, out = tmp_path / "short.mp4", tmp_path / "short.gvc"
     write_video(source, make_square_video(num_frames))
     assert main(["encode", str(source), "-o", str(out), "--bpp", "0.005", "-q"]) == 0, capsys.readouterr().err
@@ -28,12 +28,6 @@ def test_frames_1_with_bpp_encodes(tmp_path, clip_file):
     out = tmp_path / "one.gvc"
     assert main(["encode", str(clip_file), "-o", str(out), "--bpp", "0.005", "--frames", "1", "-q"]) == 0
     assert _frames(out) == 1
-
-
-def test_sketch_encode_clips_of_no_clips_is_empty():
-    from genvc.methods.sketch import SketchMethod
-
-    assert SketchMethod().encode_clips([], 1000) == []
 
 
 def test_unreachable_bpp_warns_with_the_floor(tmp_path, clip_file, capsys):

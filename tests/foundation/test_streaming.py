@@ -11,7 +11,7 @@ import torch
 from genvc.bitstream import KeyframeUnit, Stream, StreamHeader, read_stream, write_stream
 from genvc.bitstream.format import DERIVED_KEYFRAME, derived_keyframes, max_clip_frames
 from genvc.clipplan import Clip, ClipPlan
-from genvc.codec import EncodeConfig, _encode, decode, encode, encode_file
+from genvc.codec import EncodeConfig, decode, encode, encode_file, encode_stream
 from genvc.errors import FormatError, InputError, WorkerError
 from genvc.io import read_video, write_video
 from genvc.io.source import MemorySource
@@ -104,7 +104,7 @@ def test_a_video_that_ends_early_is_one_input_error(square_video):
     import io
 
     with pytest.raises(InputError, match="ended after 9 of the 12"):
-        _encode(_ShortSecondPass(square_video), io.BytesIO(), EncodeConfig(method="interp", shot_detection=False))
+        encode_stream(_ShortSecondPass(square_video), io.BytesIO(), EncodeConfig(method="interp", shot_detection=False))
 
 
 def test_a_truncated_file_leaves_no_output(tmp_path, make_square_video):
@@ -140,11 +140,11 @@ class _DyingPool(ProcessPool):
 
 
 def test_a_killed_worker_is_one_error_and_no_output(tmp_path, make_square_video, monkeypatch):
-    import genvc.codec
+    import genvc.codec.encoder
 
     src = tmp_path / "in.y4m"
     write_video(src, make_square_video(14, 48, 64))
-    monkeypatch.setattr(genvc.codec, "make_pool", lambda *a, **k: _DyingPool(2))
+    monkeypatch.setattr(genvc.codec.encoder, "make_pool", lambda *a, **k: _DyingPool(2))
     out = tmp_path / "out.gvc"
     with pytest.raises(WorkerError, match="died"):
         encode_file(src, out, EncodeConfig(method="interp", bpp=0.2, interval=6, shot_detection=False))
@@ -180,16 +180,16 @@ def test_cli_refuses_zero_workers(tmp_path, make_square_video):
 
 def test_clip_tasks_get_a_window_not_the_video(make_square_video, monkeypatch):
     """Each clip task gets its own clip's frames (interval + 1 at most), the windows tiling the video."""
-    import genvc.codec
+    import genvc.codec.encoder
 
     seen = []
-    original = genvc.codec._code_clip
+    original = genvc.codec.encoder.code_clip
 
     def spy(name, model, frames, ctx, budget):
         seen.append(len(frames))
         return original(name, model, frames, ctx, budget)
 
-    monkeypatch.setattr(genvc.codec, "_code_clip", spy)
+    monkeypatch.setattr(genvc.codec.encoder, "code_clip", spy)
     video = make_square_video(40, 48, 64)
     encode(video, EncodeConfig(method="interp", bpp=0.1, interval=8, shot_detection=False))
     assert seen and max(seen) <= 9 and sum(seen) < 40 + len(seen)

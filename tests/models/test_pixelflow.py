@@ -196,13 +196,13 @@ def test_encoder_keeps_the_measured_best_candidate(monkeypatch):
     frames, _ = _clip(num_frames=9, height=32, width=32)
     video = Video(frames, 25)
     tried = []
-    real = codec._encode_best_candidate
+    real = codec.search._encode_best_candidate
 
     def spy(source, out, config, candidates):
         tried.extend(candidates)
         return real(source, out, config, candidates)
 
-    monkeypatch.setattr(codec, "_encode_best_candidate", spy)
+    monkeypatch.setattr(codec.search, "_encode_best_candidate", spy)
     data = encode(video, EncodeConfig(method="flowib", model=model, bpp=0.5, shot_detection=False))
     assert tried == list(PixelFlowIB.candidates)
     chosen = decode(data, model=model).frames
@@ -263,12 +263,16 @@ def test_training_unrolls_the_few_step_sampler():
 
 
 def test_candidates_are_judged_on_runs_spread_over_a_long_video():
-    from genvc.codec import JUDGED_RUN, JUDGED_RUNS, judged_frames
+    from genvc.judge import STREAM_SAMPLE, stream_sample
 
-    assert judged_frames(30) == list(range(30))
-    frames = judged_frames(3000)
-    assert len(frames) == JUDGED_RUN * JUDGED_RUNS and frames[0] == 0 and frames[-1] == 2999
-    assert frames[:JUDGED_RUN] == list(range(JUDGED_RUN))  # runs of neighbours, for VMAF's motion feature
+    runs, run = STREAM_SAMPLE
+    assert stream_sample(30) == list(range(30))
+    frames = stream_sample(3000)
+    assert len(frames) == runs * run and frames[0] < 3000 / runs and frames[-1] >= 3000 * (runs - 1) / runs
+    starts = frames[::run]
+    assert all(frames[i * run:(i + 1) * run] == list(range(s, s + run)) for i, s in enumerate(starts))  # runs of
+    # neighbours, for VMAF's motion feature, one in each ninth of the video
+    assert sorted(s * runs // 3000 for s in starts) == list(range(runs))
 
 
 def test_the_restorer_touches_sketch_clips_only_and_trains_alone():

@@ -9,13 +9,13 @@ import pytest
 from genvc.bitstream.varint import encode_varint
 from genvc.errors import FormatError
 from genvc.inter import paramsets
-from genvc.inter.sketch import _encode, downsample
+from genvc.inter.vvc import downsample, encode_small
 from genvc.intra import elementary
 
 
 @pytest.fixture(scope="module")
 def annexb():
-    from genvc.inter.sketch import vvenc_annexb
+    from genvc.inter.vvc import vvenc_annexb
 
     frames = np.random.default_rng(0).integers(0, 256, (3, 72, 200, 3), dtype=np.uint8)  # a size not in the dictionary
     return vvenc_annexb(frames, 40, 25.0)
@@ -34,7 +34,7 @@ def test_the_dictionary_is_the_one_the_format_names():
 
 def test_a_sketch_encodes_to_packed_units_that_decode():
     frames = np.random.default_rng(1).integers(0, 256, (4, 40, 64, 3), dtype=np.uint8)
-    data = _encode(downsample(frames, 1), 40, 25.0)
+    data = encode_small(downsample(frames, 1), 40, 25.0)
     annexb = paramsets.unpack(data)
     assert elementary.nal_type("vvc", elementary.vvc_units(annexb)[0]) == 15  # the SPS leads, as vvenc wrote it
 

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from genvc.bench.synthetic import SYNTHETIC, synthetic_video
-from genvc.inter import LADDER, decode_sketch, encode_sketch, ladder_near
-from genvc.inter.sketch import MAX_SCALE, PATIENCE, sample_frames
+from genvc.inter import decode_sketch, encode_sketch
+from genvc.inter.scale_search import PATIENCE
+from genvc.judge import sample_frames
+from genvc.ladders import MAX_SCALE, SKETCH_SCALES as LADDER, ladder_near
 from genvc.metrics.vmaf import vmaf
 
 SIZE = (72, 128)  # tiny, but VMAF needs 64 px a side
@@ -70,16 +72,16 @@ def test_a_second_search_looks_one_ladder_step_around_the_chosen_scale(scale, ne
 
 
 def test_a_stream_asked_for_again_is_not_coded_again(monkeypatch):
-    from genvc.inter import sketch
+    from genvc.inter import vvc as sketch
 
     calls = []
     real = sketch.vvenc_annexb
     monkeypatch.setattr(sketch, "vvenc_annexb", lambda *a, **k: calls.append(a[1:]) or real(*a, **k))
     frames = synthetic_video("synth-pan", 4, SIZE).frames
-    first = sketch._encode(frames, 47, 25.0)
-    assert sketch._encode(frames.copy(), 47, 25.0) == first and len(calls) == 1  # same input and settings: remembered
-    sketch._encode(frames, 48, 25.0)
+    first = sketch.encode_small(frames, 47, 25.0)
+    assert sketch.encode_small(frames.copy(), 47, 25.0) == first and len(calls) == 1  # same input and settings: remembered
+    sketch.encode_small(frames, 48, 25.0)
     moved = frames.copy()
     moved[0, 0, 0] ^= 1
-    sketch._encode(moved, 47, 25.0)
+    sketch.encode_small(moved, 47, 25.0)
     assert len(calls) == 3  # another QP, one changed pixel: coded

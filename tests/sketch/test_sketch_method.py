@@ -139,7 +139,7 @@ def test_clips_share_the_bytes_by_measurement(make_square_video, generator, monk
     config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False)
 
     def qps(data):
-        return [SketchMethod.clip_qp(u.sections) for u in read_stream(data).clips]
+        return [SketchMethod.clip_qp(None, u.sections) for u in read_stream(data).clips]
 
     by_frames = encode(video, replace(config, clip_weights=()))  # () or any other count: by frames
     spread = abs(qps(by_frames)[0] - qps(by_frames)[1])
@@ -151,7 +151,7 @@ def test_clips_share_the_bytes_by_measurement(make_square_video, generator, monk
         judged.append(data)
         return float(data != by_frames)
 
-    monkeypatch.setattr(codec, "_stream_quality", judge)
+    monkeypatch.setattr(codec.search, "stream_quality", judge)
     kept = encode(video, config)
     assert len(judged) == 2 and by_frames in judged  # both candidates judged, by frames among them
     assert kept != by_frames and abs(qps(kept)[0] - qps(kept)[1]) < spread  # the other one: QPs closer
@@ -177,7 +177,7 @@ def test_decoding_only_the_clips_a_judge_looks_at_gives_the_same_frames(make_squ
 
 def test_the_second_allocation_searches_near_the_scales_the_first_chose(make_square_video, generator, monkeypatch):
     from genvc.bitstream import read_stream
-    from genvc.inter import LADDER, ladder_near
+    from genvc.ladders import SKETCH_SCALES as LADDER, ladder_near
     from genvc.methods import sketch
     from genvc.methods.sketch import SketchMethod
 
@@ -187,7 +187,7 @@ def test_the_second_allocation_searches_near_the_scales_the_first_chose(make_squ
     real = sketch.encode_sketch
     monkeypatch.setattr(sketch, "encode_sketch", lambda *a, **k: ladders.append(k["ladder"]) or real(*a, **k))
     by_frames = read_stream(encode(video, replace(config, clip_weights=())))
-    first = {SketchMethod.clip_scale(u.sections) for u in by_frames.clips}
+    first = {SketchMethod.clip_scale(None, u.sections) for u in by_frames.clips}
     searches = len(ladders)
     assert set(ladders) == {LADDER}  # the first encode: the whole ladder
     encode(video, config)  # by frames again, then with equal-QP shares: QPs differ, as the test above shows
@@ -204,19 +204,21 @@ def test_a_second_allocation_over_the_target_is_not_kept(make_square_video, gene
     config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False)
     target = 0.5 * 48 * 64 * 14 / 8
     by_frames = encode(video, replace(config, clip_weights=()))
-    real_init = codec._Encoder.__init__
+    from genvc.codec import encoder
+
+    real_init = encoder._Encoder.__init__
 
     def overshooting(self, source, out, cfg):  # the second allocation lands at twice the target
         real_init(self, source, out, replace(cfg, bpp=cfg.bpp * 2) if cfg.clip_weights else cfg)
 
-    monkeypatch.setattr(codec._Encoder, "__init__", overshooting)
-    monkeypatch.setattr(codec, "_stream_quality", lambda source, data, header, cfg: float(data != by_frames))
+    monkeypatch.setattr(encoder._Encoder, "__init__", overshooting)
+    monkeypatch.setattr(codec.search, "stream_quality", lambda source, data, header, cfg: float(data != by_frames))
     kept = encode(video, config)
     assert len(by_frames) <= target and kept == by_frames
 
 
 def test_restorer_conditioning_codes():
-    from genvc.methods.sketch import RESTORER_QP_OFFSETS, RESTORER_SCALE_FACTORS, told
+    from genvc.ladders import RESTORER_QP_OFFSETS, RESTORER_SCALE_FACTORS, told
 
     codes = range(len(RESTORER_SCALE_FACTORS) * len(RESTORER_QP_OFFSETS))
     assert told(2.0, 40, 0) == (2.0, 40)  # code 0: the sketch's own

@@ -59,7 +59,7 @@ def test_the_budget_is_filled_closely_between_qp_steps(video):
 
 
 def test_leftover_bytes_go_to_chroma_without_touching_luma_settings(video):
-    from genvc.inter.sketch import fill_chroma
+    from genvc.inter import fill_chroma
 
     code = encode_sketch(video.frames, 1500, 25.0, scale=1)
     budget = int(len(code.data) * 1.1)
@@ -70,7 +70,7 @@ def test_leftover_bytes_go_to_chroma_without_touching_luma_settings(video):
 
 
 def test_a_crashed_encode_is_retried_single_threaded(video, monkeypatch):
-    import genvc.inter.sketch as stream
+    import genvc.inter.vvc as stream
 
     calls, real = [], stream.run
 
@@ -81,15 +81,15 @@ def test_a_crashed_encode_is_retried_single_threaded(video, monkeypatch):
         return real(args, stdin, what)
 
     monkeypatch.setattr(stream, "run", flaky)
-    data = stream._encode(stream.downsample(video.frames, 2), 40, 25.0)
+    data = stream.encode_small(stream.downsample(video.frames, 2), 40, 25.0)
     assert data and len(calls) == 2
     assert calls[1][-5:-3] == ["-threads", "1"] and "-threads" not in calls[0]
 
 
 def test_qps_vvenc_cannot_code_count_as_too_large():
     """vvenc fails on small, busy pictures at low QPs: the QP search steps over them instead of failing."""
-    from genvc.inter.sketch import _search_qp
+    from genvc.inter.scale_search import _search_qp
 
     noisy = np.random.default_rng(0).integers(0, 256, (7, 48, 64, 3), dtype=np.uint8)
-    qp, data = _search_qp(noisy, 10**9, 25.0, guess=0)  # any size fits: only vvenc's failures push the QP up
-    assert qp is not None and qp > 0 and len(data) > 0
+    qp, size = _search_qp(noisy, 10**9, 25.0, guess=0)  # any size fits: only vvenc's failures push the QP up
+    assert qp is not None and qp > 0 and size > 0

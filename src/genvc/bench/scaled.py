@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genvc.inter.sketch import PRESET
+from genvc.inter.vvc import PRESET
 from genvc.io import Video
 
 NAME = "vvenc-scaled"

@@ -1,6 +1,6 @@
 """The `.gvc` container: a stream header, then keyframe and clip units, each `type | length | payload | CRC32`.
 
-See `format.py` for the byte layout and `limits.py` for the bounds every field is checked against before use.
+See `format.py` for the byte layout and the writer, `reader.py` for the reader, and `limits.py` for the bounds every field is checked against before use.
 Any malformed input raises `genvc.errors.FormatError`.
 """
 
@@ -12,10 +12,9 @@ from genvc.bitstream.format import (
     Stream,
     StreamHeader,
     StreamWriter,
-    read_stream,
-    unit_sizes,
     write_stream,
 )
+from genvc.bitstream.reader import read_stream, unit_sizes
 from genvc.bitstream.sections import Section
 
 __all__ = [

@@ -169,6 +169,7 @@ def _quality(data: bytes, source) -> str:
 
     from genvc.codec import iter_decode
     from genvc.io.source import counted
+    from genvc.judge import VMAF_MIN_SIDE
     from genvc.metrics.color import rgb_to_yuv
     from genvc.metrics.dists import dists_per_frame, load_dists
     from genvc.metrics.lpips import MIN_SIDE as LPIPS_MIN_SIDE
@@ -193,7 +194,7 @@ def _quality(data: bytes, source) -> str:
                 dists.append(dists_per_frame(dists_model, original[None], frame[None])[0])
             yield original, frame
 
-    if min(header.width, header.height) >= 64:
+    if min(header.width, header.height) >= VMAF_MIN_SIDE:
         score = streamed_vmaf(pairs(), Fraction(header.fps))
     else:
         score = None

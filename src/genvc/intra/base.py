@@ -9,11 +9,10 @@ import cv2
 import numpy as np
 
 from genvc.errors import FormatError, InputError
+from genvc.ladders import KEYFRAME_MAX_SCALE_LOG2
 from genvc.ratesearch import first_true
+from genvc.utils.blocks import pad_to_blocks, padded, scaled_size
 from genvc.utils.registry import LazyRegistry
-
-# Keyframes are padded to a multiple of this (AV1/VVC want whole 8×8 blocks) and cropped after decoding.
-BLOCK = 8
 
 
 @dataclass
@@ -32,7 +31,7 @@ class IntraCodec(abc.ABC):
 
     @abc.abstractmethod
     def encode(self, image: np.ndarray, quality: int) -> bytes:
-        """Code an H×W×3 uint8 image whose sides are multiples of BLOCK."""
+        """Code an H×W×3 uint8 image whose sides are whole blocks (`genvc.utils.blocks`)."""
 
     @abc.abstractmethod
     def decode(self, data: bytes, width: int, height: int) -> np.ndarray:
@@ -43,36 +42,25 @@ class IntraCodec(abc.ABC):
         return self.qualities[len(self.qualities) // 3]
 
 
-def scaled_size(width: int, height: int, scale_log2: int) -> tuple[int, int]:
-    return max(BLOCK, round(width / (1 << scale_log2))), max(BLOCK, round(height / (1 << scale_log2)))
-
-
-def _pad(image: np.ndarray) -> np.ndarray:
-    h, w = image.shape[:2]
-    ph, pw = -h % BLOCK, -w % BLOCK
-    return np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="edge") if ph or pw else image
-
-
 def prepare(image: np.ndarray, scale_log2: int) -> np.ndarray:
     h, w = image.shape[:2]
     if scale_log2:
-        sw, sh = scaled_size(w, h, scale_log2)
+        sw, sh = scaled_size(w, h, 1 << scale_log2)
         image = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
-    return _pad(np.ascontiguousarray(image))
+    return pad_to_blocks(np.ascontiguousarray(image))
 
 
 def decode_keyframe(codec: "IntraCodec", data: bytes, width: int, height: int, scale_log2: int) -> np.ndarray:
     """Decode a keyframe coded by `encode_to_budget` back to width×height."""
-    sw, sh = scaled_size(width, height, scale_log2)
-    padded = codec.decode(data, sw + (-sw % BLOCK), sh + (-sh % BLOCK))
-    image = padded[:sh, :sw]
+    sw, sh = scaled_size(width, height, 1 << scale_log2)
+    image = codec.decode(data, padded(sw), padded(sh))[:sh, :sw]
     if scale_log2:
         image = cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC)
     return np.ascontiguousarray(image)
 
 
 def encode_to_budget(codec: IntraCodec, image: np.ndarray, max_bytes: int | None,
-                     max_scale_log2: int = 2) -> EncodedImage:
+                     max_scale_log2: int = KEYFRAME_MAX_SCALE_LOG2) -> EncodedImage:
     """The best quality that fits `max_bytes` (bisection over the codec's quality range, `first_true`).
 
     When even the lowest quality at full size does not fit, the keyframe is coded at 1/2 then 1/4 size

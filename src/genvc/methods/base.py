@@ -1,4 +1,4 @@
-"""The interface between the codec pipeline and an inner-frame method (interp, flowib, multic, hybrid)."""
+"""The interface between the codec pipeline and a clip method (sketch, interp, flowib, multic, hybrid)."""
 
 from __future__ import annotations
 
@@ -93,6 +93,23 @@ class ClipMethod(abc.ABC):
     #: whether the clip's sections carry its keyframes too (they are then sent as empty "derived" units)
     derives_keyframes: bool = False
 
+    # -- the encoder's searches (`genvc.codec.search`) over whole streams, at a byte target
+
+    #: settings the candidate search codes whole and compares by the tuned metric, keeping the best: (share of the
+    #: budget for side sections, generator on, flow on). Empty: the method is coded as configured
+    candidates: tuple[tuple[float, bool, bool], ...] = ()
+    #: whether the allocation search applies: the method reports each coded clip's QP and scale (`clip_qp`,
+    #: `clip_scale`) and searches near a scale hint (`ClipContext.scale_hint`)
+    allocation_search: bool = False
+
+    def clip_qp(self, sections: dict[int, bytes]) -> int:
+        """The QP a coded clip landed at: the allocation search moves bytes so that clips meet at one QP."""
+        raise NotImplementedError(f"method {self.name!r} has no allocation search")
+
+    def clip_scale(self, sections: dict[int, bytes]) -> float:
+        """The scale a coded clip landed at: the allocation search's second encode searches near it."""
+        raise NotImplementedError(f"method {self.name!r} has no allocation search")
+
     def weights_hash(self) -> bytes:
         return bytes(8)
 
@@ -106,16 +123,12 @@ class ClipMethod(abc.ABC):
 
     @abc.abstractmethod
     def encode(self, frames: np.ndarray, ctx: ClipContext, budget_bytes: int | None) -> dict[int, bytes]:
-        ...
+        """One clip's sections in at most `budget_bytes` (framing excluded; None: the method's default rate). The
+        codec decides how the clips share the bytes (`genvc.codec.encoder`)."""
 
     @abc.abstractmethod
     def decode(self, sections: dict[int, bytes], ctx: ClipContext) -> np.ndarray:
         ...
-
-    def encode_clips(self, clips: list[tuple[np.ndarray, ClipContext]], budget_bytes: int) -> list[dict[int, bytes]]:
-        """Code all of a video's clips under one budget for their sections: the encoder's entry point for methods
-        with `derives_keyframes`, which must implement it."""
-        raise NotImplementedError(f"method {self.name!r} codes its clips one by one (see encode)")
 
 
 #: name -> (the one-byte id written into clip units, "module:Class or factory"); filled in `genvc.methods`, imported

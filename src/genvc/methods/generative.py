@@ -29,6 +29,7 @@ from genvc.judge import DEFAULT_TUNE
 from genvc.methods import keyframe_restoration
 from genvc.methods.base import ClipContext, ClipMethod
 from genvc.methods.generative_config import DEFAULT_STEP_INDEX, HAS_CONDITIONS, HAS_H, STEPS, ClipConfig
+from genvc.ratesearch import finest_fitting
 
 EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "weights" / "pixelflow"
 MODEL_HINT = ("leave --model out for the embedded generator, or pass a folder written by `genvc train` (its "
@@ -213,11 +214,7 @@ class PixelFlowMethod(ClipMethod):
         coarsest step where nothing fits."""
         if budget is None:
             return DEFAULT_STEP_INDEX, self.model.compress_h(video, receiver, STEPS[DEFAULT_STEP_INDEX])[0]
-        for index, step in enumerate(STEPS):
-            data = self.model.compress_h(video, receiver, step)[0]
-            if len(data) <= budget or index == len(STEPS) - 1:
-                return index, data
-        raise AssertionError("unreachable")
+        return finest_fitting(len(STEPS), lambda i: self.model.compress_h(video, receiver, STEPS[i])[0], budget)
 
     @torch.no_grad()
     def decode(self, sections: dict[int, bytes], ctx: ClipContext) -> np.ndarray:
@@ -244,7 +241,7 @@ class PixelFlowIB(PixelFlowMethod):
     """FLOW-IB: keyframes + the learned code h."""
 
     name = "flowib"
-    #: what the encoder tries (`genvc.codec`), keeping the measured best: (share of a clip's bytes for h, the rest
+    #: what the encoder tries (`genvc.codec.search`), keeping the measured best: (share of a clip's bytes for h, the rest
     #: going to the keyframes; generator on: the keyframes restored; the flow on). (0, off, off) is coded as an
     #: `interp` stream: the floor to beat.
     candidates = ((0.0, False, False), (0.0, True, False), (0.0, True, True), (0.15, True, True), (0.3, True, True),

@@ -5,7 +5,7 @@ two keyframes is warped from them. The sketch's restorer (`SketchRestorer`) is c
 its input lost (1/scale) and how much coding noise it carries (QP); a keyframe has neither, so the encoder tries
 the restorer's conditioning ladder on each keyframe against the original and sends the best one in one byte per
 keyframe (0: the keyframe as decoded, when nothing beats it). The judge is the tuned metric on the keyframe alone
-(VMAF, or MSE with tune "psnr"): it ranks settings about as the whole interpolated clip does (measured on carphone
+(`genvc.judge.score`): it ranks settings about as the whole interpolated clip does (measured on carphone
 at 0.01 bpp over 25 settings: the keyframes' best gave the clip 56.0 VMAF, the clip's best 57.3, the keyframes as
 decoded 47.5), and costs one restorer pass per setting instead of a clip decode.
 """
@@ -17,12 +17,10 @@ from collections import OrderedDict
 import numpy as np
 
 from genvc.judge import DEFAULT_TUNE, score
+from genvc.ladders import KEYFRAME_RESTORER_QPS as QPS
+from genvc.ladders import KEYFRAME_RESTORER_SCALES as SCALES
 from genvc.utils.digest import content_key
 
-#: the restorer's conditioning tried on a keyframe: the scale it is told the detail was lost at, and the QP
-#: (the restorer was trained on sketches at scale 1–6, QP 30–52; lower QPs at large scales sharpen less)
-SCALES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
-QPS = (16, 24, 32, 40, 48)
 #: the QP the scale search runs at, before the QP search at the best scale: the interpolated clip's VMAF with it
 #: is within 1.1 of the best QP's at scales 2–6 on carphone (0.01 bpp) and the held-out sports2d (640×360, 0.005)
 SEARCH_QP = 24

@@ -1,12 +1,12 @@
 """The small preset: a low-resolution inter-coded sketch of each clip, restored at full size by the generator.
 
-encode: every clip's frames, keyframes included, → `genvc.inter.encode_sketch` (scale and QP searched to the
-clip's share of the byte budget; candidate scales judged by what the decoder would show, generator on or off) →
-`Section.SKETCH`; `Section.CONFIG` holds the scale and, per end of the clip, whether the sketch frame or a coded
-keyframe is used there, and whether the generator runs (the encoder checks that it brings the clip closer to the
-original, by VMAF or, with tune "psnr", by MSE). The clip's keyframes are the sketch's
-own pictures (its first is an intra picture), so the stream sends them as empty "derived" keyframe units; only
-keyframes of 1- and 2-frame clips are coded as images.
+encode: a clip's frames, keyframes included, → `genvc.inter.encode_sketch` (scale and QP searched to the byte
+budget the codec gives the clip; candidate scales judged by what the decoder would show, generator on or off) →
+`Section.SKETCH`; `Section.CONFIG` holds the scale and QP, per end of the clip whether the sketch frame or a coded
+keyframe is used there, whether the generator runs (the encoder checks that it brings the clip closer to the
+original by the tuned metric) and what the restorer is told (`genvc.ladders.told`). The clip's keyframes are the
+sketch's own pictures (its first is an intra picture), so the stream sends them as empty "derived" keyframe units;
+only keyframes of 1- and 2-frame clips are coded as images.
 decode: sketch → upsample → the embedded generator (`PixelFlowModel` with P = the sketch, no h; the same weights
 as flowib/multic/hybrid) → frames.
 
@@ -24,9 +24,11 @@ import numpy as np
 
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError
-from genvc.inter import LADDER, decode_sketch, encode_sketch, encode_sketch_at, ladder_near
-from genvc.inter.sketch import SCALE_UNIT, fill_chroma, plain_judge, sample_frames
-from genvc.judge import score
+from genvc.inter import decode_sketch, encode_sketch, encode_sketch_at, fill_chroma
+from genvc.judge import plain_judge, sample_frames, score
+from genvc.ladders import (
+    RESTORER_QP_OFFSETS, RESTORER_SCALE_FACTORS, SCALE_UNIT, SKETCH_SCALES, ladder_near, told,
+)
 from genvc.methods.base import ClipContext, ClipMethod
 from genvc.utils.digest import content_key
 
@@ -40,20 +42,7 @@ _SECTION_FRAMING = 2 * (1 + 4) + _CONFIG.size  # two sections: tag and length va
 _SCORES_KEPT = 64
 #: without a target rate (--keyframe-bytes mode): the sketch's scale and QP
 DEFAULT_SCALE, DEFAULT_QP = 2, 45
-#: what the restorer is told, relative to the sketch's own scale and QP: more detail lost (a larger scale) and less
-#: coding noise (a lower QP) than the sketch has. The encoder measures these per clip and sends the best
-#: (`SketchMethod.conditioning`); code = factor index · len(offsets) + offset index, 0 = the sketch's own. Measured
-#: on 4 streams of the bench (bikes 0.002 and 0.01 bpp, carphone 0.01, synth-zoom 0.005): ×1.5 and QP −8 beat the
-#: sketch's own conditioning on VMAF by +0.6 to +2.9, on VMAF NEG by +0.3 to +1.4, on PSNR by −0.4 to +0.1 dB
-RESTORER_SCALE_FACTORS = (1.0, 1.5, 2.0)
-RESTORER_QP_OFFSETS = (0, -8, -16)
 _CONDITIONINGS = len(RESTORER_SCALE_FACTORS) * len(RESTORER_QP_OFFSETS)
-
-
-def told(scale: float, qp: int, conditioning: int) -> tuple[float, int]:
-    """The (scale, QP) the restorer is told for a sketch at `scale`, `qp` with conditioning code `conditioning`."""
-    factor, offset = divmod(conditioning, len(RESTORER_QP_OFFSETS))
-    return scale * RESTORER_SCALE_FACTORS[factor], min(63, max(0, qp + RESTORER_QP_OFFSETS[offset]))
 
 
 def _unpack_config(config: bytes) -> tuple[int, int, int, int, int]:
@@ -97,6 +86,7 @@ class SketchMethod(ClipMethod):
     name = "sketch"
     uses_model = True
     derives_keyframes = True
+    allocation_search = True
 
     def __init__(self, model=None, steps: int | None = None, **_unused) -> None:
         from genvc.methods.generative import load_pixelflow
@@ -122,51 +112,23 @@ class SketchMethod(ClipMethod):
     def weights_hash(self) -> bytes:
         return self._hash
 
-    @staticmethod
-    def clip_qp(sections: dict[int, bytes]) -> int:
-        """The QP a coded clip's sketch landed at: the encoder's allocation search (`genvc.codec`) compares clips
-        by it."""
+    def clip_qp(self, sections: dict[int, bytes]) -> int:
         return describe_config(sections[Section.CONFIG])["qp"]
 
-    @staticmethod
-    def clip_scale(sections: dict[int, bytes]) -> float:
-        """The scale a coded clip's sketch landed at (the allocation search's second encode searches near it)."""
+    def clip_scale(self, sections: dict[int, bytes]) -> float:
         return describe_config(sections[Section.CONFIG])["scale"]
 
     def encode(self, frames: np.ndarray, ctx: ClipContext, budget_bytes: int | None) -> dict[int, bytes]:
         if budget_bytes is None:
             return self._sections(encode_sketch_at(frames, DEFAULT_SCALE, DEFAULT_QP, ctx.fps), frames, ctx)
-        return self.encode_clips([(frames, ctx)], budget_bytes)[0]
-
-    def encode_clips(self, clips: list[tuple[np.ndarray, ClipContext]], budget_bytes: int) -> list[dict[int, bytes]]:
-        # Each clip gets its frames' share and passes on what it leaves over. Measured on bikes at 0.002 bpp (a
-        # 30- and a 15-frame clip), this keeps VMAF 27.0 where one QP for both clips gave 10.5: the metrics
-        # average over frames, so frames, not clips, should share the bytes.
-        if not clips:  # e.g. a 1- or 2-frame video: every keyframe is coded as an image, no clip unit
-            return []
-        budget = budget_bytes - _SECTION_FRAMING * len(clips)
-        fps = clips[0][1].fps
-        tune = _tune(clips[0][1])
-        judge = self.judge if _generator_allowed(clips[0][1]) else plain_judge
-        codes, frames_left = [], sum(len(frames) for frames, _ in clips)
-        for frames, ctx in clips:
-            ladder = LADDER if ctx.scale_hint is None else ladder_near(ctx.scale_hint)
-            codes.append(encode_sketch(frames, max(1, int(budget * len(frames) / frames_left)), fps,
-                                       judge=judge(frames, tune), tune=tune, ladder=ladder))
-            budget -= len(codes[-1].data)
-            frames_left -= len(frames)
-        if len(clips) > 1 and budget > 0.02 * budget_bytes:  # what the last clip left: recode the longest clip
-            longest = max(range(len(clips)), key=lambda i: len(clips[i][0]))
-            # at the scale already chosen for it (the fill may still go finer): no second scale search
-            chosen = max(s for s in LADDER if s <= codes[longest].scale)
-            recoded = encode_sketch(clips[longest][0], len(codes[longest].data) + budget, fps,
-                                    judge=judge(clips[longest][0], tune), tune=tune, ladder=(chosen,))
-            if len(recoded.data) > len(codes[longest].data):
-                budget -= len(recoded.data) - len(codes[longest].data)
-                codes[longest] = recoded
-        if budget > 0:  # still left: the last clip's chroma
-            codes[-1] = fill_chroma(clips[-1][0], codes[-1], len(codes[-1].data) + budget, fps)
-        return [self._sections(code, frames, ctx) for code, (frames, ctx) in zip(codes, clips)]
+        budget = budget_bytes - _SECTION_FRAMING
+        tune = _tune(ctx)
+        judge = self.judge if _generator_allowed(ctx) else plain_judge
+        ladder = SKETCH_SCALES if ctx.scale_hint is None else ladder_near(ctx.scale_hint)
+        code = encode_sketch(frames, max(1, budget), ctx.fps, judge=judge(frames, tune), tune=tune, ladder=ladder)
+        if budget > len(code.data):  # what the integer QP and scale steps left: chroma
+            code = fill_chroma(frames, code, budget, ctx.fps)
+        return self._sections(code, frames, ctx)
 
     def judge(self, frames: np.ndarray, tune: str):
         """The scale search's judge: a candidate scores what the decoder would make of it, the generator on or off,

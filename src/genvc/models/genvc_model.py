@@ -21,7 +21,7 @@ from genvc.models.conditioning import ModalityConditioner, keyframe_mask
 from genvc.models.config import ModelConfig
 from genvc.models.entropy import GaussianEntropyModel, bf16_bytes, bf16_from_bytes, bf16_round
 from genvc.models.flow import euler_sample, interpolate, target_velocity
-from genvc.models.generator import WAN_CONDITION_CHANNELS, FlowGenerator
+from genvc.models.wan_transformer import WAN_CONDITION_CHANNELS, FlowGenerator
 from genvc.models.wan_pretrained import torch_dtype
 from genvc.models.pretrained import PretrainedMixin
 from genvc.models.prior import conditional_prior, gaussian_kl

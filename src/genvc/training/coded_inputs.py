@@ -1,5 +1,5 @@
 """Training data as the codec uses it: the receiver inputs of a training clip, computed from keyframes that went
-through the real intra codec (`data.conditions: genvc.training.receiver:coded_receiver_inputs`).
+through the real intra codec (`data.conditions: genvc.training.coded_inputs:coded_receiver_inputs`).
 
 Each clip's first and last frames are coded with AV1 intra at a quality drawn from `KEYFRAME_CRF` and decoded,
 then `genvc.methods.receiver` computes what the decoder would have; where the dataset gives the clip's coded
