@@ -51,13 +51,16 @@ def test_odd_size_decodes_to_playable_420(tmp_path, make_square_video, capsys):
     frames = np.random.default_rng(0).integers(0, 256, (4, 45, 63, 3), dtype=np.uint8)
     gvc.write_bytes(encode(Video(frames, 25), EncodeConfig(method="interp", shot_detection=False)))
     assert main(["decode", str(gvc), "-o", str(tmp_path / "odd.mp4"), "-q"]) == 0
-    assert "63x45 has an odd side" in capsys.readouterr().err
+    out = capsys.readouterr()
+    assert "63x45, which has an odd side" in out.err
+    assert "4 frames 64x46 @" in out.out  # the summary names the size written, not the stream's
     with av.open(str(tmp_path / "odd.mp4")) as container:
         stream = container.streams.video[0]
         assert (stream.codec_context.pix_fmt, stream.width, stream.height) == ("yuv420p", 64, 46)
     assert main(["decode", str(gvc), "-o", str(tmp_path / "odd.y4m"), "-q"]) == 0
     assert read_video(tmp_path / "odd.y4m").frames.shape == (4, 45, 63, 3)
-    assert "odd side" not in capsys.readouterr().err
+    out = capsys.readouterr()
+    assert "odd side" not in out.err and "4 frames 63x45 @" in out.out
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -113,7 +116,11 @@ def test_info_shows_sketch_clips_and_named_sections(tmp_path, make_square_video,
     config = describe_config(read_stream(gvc.read_bytes()).clips[0].sections[Section.CONFIG])
     assert main(["info", str(gvc)]) == 0
     text = capsys.readouterr().out
-    assert f"sketch, " in text and f"1/{config['scale']:g} size, QP {config['qp']}, generator " in text
+    assert "sketch, " in text and f"coded at 1/{config['scale']:g} size with QP {config['qp']}; generator " in text
+    # info explains itself: every term it uses is explained under the clip list
+    assert "derived: 0 bytes, its clip's sketch supplies the picture" in text and "notes:" in text
+    if config["generator"]:
+        assert "told S size and QP Q: what the generator's restorer is told" in text
     assert main(["info", str(gvc), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     clip = info["clips"][0]
@@ -138,6 +145,22 @@ def test_a_reader_that_goes_away_stops_genvc_quietly(tmp_path, make_square_video
     finally:
         os.close(write_end)
     assert result.returncode == 141 and result.stderr == ""
+
+
+def test_decode_to_a_pipe_whose_reader_goes_away_stops_quietly(tmp_path, make_square_video):
+    """`genvc decode x.gvc -o - | head -c 100`: the reader leaves mid-stream; genvc ends with SIGPIPE's status,
+    no traceback (PyAV's failing close used to raise a second error over the broken pipe)."""
+    import subprocess
+    import sys
+
+    gvc = tmp_path / "s.gvc"
+    gvc.write_bytes(encode(make_square_video(12, 96, 128), EncodeConfig(method="interp", shot_detection=False)))
+    decode = subprocess.Popen([sys.executable, "-m", "genvc", "decode", str(gvc), "-o", "-", "-q"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert len(decode.stdout.read(100)) == 100  # the y4m header and the start of the first frame
+    decode.stdout.close()  # the reader goes away, as head does
+    stderr = decode.stderr.read().decode()
+    assert decode.wait(timeout=120) == 141 and "Traceback" not in stderr and "Error" not in stderr, stderr
 
 
 def test_learned_method_without_a_model_says_how(tmp_path, make_square_video, capsys, tiny_generator):

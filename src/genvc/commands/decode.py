@@ -49,12 +49,13 @@ def run(args) -> int:
     target = stdout_binary() if is_stdio(args.output) else args.output
     write_video(target, frames, header.fps, lossless=args.lossless)
     seconds = time.perf_counter() - started
-    print(f"{args.output}: {header.num_frames} frames {header.width}x{header.height} @ {format_fps(header.fps)} fps, "
+    # the size written: H.264 4:2:0 files pad an odd side by one pixel (see `written_size`); stdout gets y4m
+    size = (header.width, header.height) if is_stdio(args.output) else \
+        written_size(args.output, header.width, header.height, args.lossless)
+    print(f"{args.output}: {header.num_frames} frames {size[0]}x{size[1]} @ {format_fps(header.fps)} fps, "
           f"{seconds:.1f} s ({header.num_frames / seconds:.1f} frames/s)", file=out)
-    if not is_stdio(args.output):
-        size = written_size(args.output, header.width, header.height, args.lossless)
-        if size != (header.width, header.height):
-            print(f"genvc: note: {header.width}x{header.height} has an odd side; {args.output} is H.264 4:2:0 at "
-                  f"{size[0]}x{size[1]} (edge-padded, plays everywhere); write .y4m or use --lossless for the "
-                  "exact size", file=sys.stderr)
+    if size != (header.width, header.height):
+        print(f"genvc: note: the stream is {header.width}x{header.height}, which has an odd side; {args.output} is "
+              f"H.264 4:2:0 at {size[0]}x{size[1]} (edge-padded, plays everywhere); write .y4m or use --lossless for "
+              "the exact size", file=sys.stderr)
     return 0

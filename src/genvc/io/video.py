@@ -214,8 +214,13 @@ def _write(target, frames: Iterable[np.ndarray], fps: Fraction, is_y4m: bool, lo
             raise InputError("no frames to write")
         for packet in stream.encode():
             container.mux(packet)
-    finally:
-        container.close()
+    except BaseException:
+        try:  # the first error is the one to report: after a broken pipe, closing fails too (PyAV's callback)
+            container.close()
+        except Exception:
+            pass
+        raise
+    container.close()
 
 
 def _add_stream(container, is_y4m: bool, lossless: bool, crf: int, fps: Fraction, width: int, height: int):
