@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from genvc.bitstream import read_stream, unit_sizes
-from genvc.bitstream.format import DERIVED_KEYFRAME, clip_unit_bytes, section_sizes
+from genvc.bitstream.format import DERIVED_KEYFRAME, clip_unit_bytes
+from genvc.bitstream.reader import section_sizes
 from genvc.bitstream.sections import Section
 from genvc.commands.common import format_fps, is_stdio, stdin_bytes
 from genvc.errors import FormatError
@@ -68,21 +69,47 @@ def describe(data: bytes) -> dict:
     }
 
 
+def _end(source: str) -> str:
+    return "the sketch's own picture" if source == "sketch" else "its coded keyframe"
+
+
 def _clip_line(clip: dict) -> str:
     line = f"    [{clip['start']:>5}, {clip['end']:>5}] {clip['frames']:>4} frames  {clip['mode']}"
     if clip["method"]:
         line += f", {clip['bytes']} bytes"
     if "sketch" in clip:
         s = clip["sketch"]
-        generator = "on (told 1/{scale:g}, QP {qp})".format(**s["told"]) if s["generator"] else "off"
-        line += f": 1/{s['scale']:g} size, QP {s['qp']}, generator {generator}, ends from {s['first']}/{s['last']}"
+        line += f": coded at 1/{s['scale']:g} size with QP {s['qp']}; generator "
+        line += ("on, told 1/{scale:g} size and QP {qp}".format(**s["told"]) if s["generator"] else
+                 "off (upsampled only)")
+        if s["first"] == s["last"]:
+            line += f"; first and last frame: {_end(s['first'])}"
+        else:
+            line += f"; first frame: {_end(s['first'])}, last: {_end(s['last'])}"
     if "generator" in clip:
         g = clip["generator"]
-        sent = " + ".join(name for name in ("h", "conditions") if g[name]) or "nothing"
-        restored = ", ".join("as decoded" if r is None else "restored (told 1/{scale:g}, QP {qp})".format(**r)
-                             for r in g["restored"].values())
-        line += f": sends {sent}, flow {g['flow_steps']} steps, keyframes {restored}"
+        sent = " and ".join(name for name in ("h", "conditions") if g[name]) or "nothing but its keyframes"
+        flow = f"{g['flow_steps']} flow steps" if g["flow_steps"] else "no flow steps (the keyframes' interpolation)"
+        restored = [("as decoded" if r is None else "restored, told 1/{scale:g} size and QP {qp}".format(**r))
+                    for r in g["restored"].values()]
+        line += f": sends {sent}; {flow}; first keyframe {restored[0]}, last {restored[1]}"
     return line
+
+
+def _keyframe_line(key: dict) -> str:
+    if key["codec"] == _codec_name(DERIVED_KEYFRAME):
+        return f"    keyframe {key['frame']:>5}  derived: 0 bytes, its clip's sketch supplies the picture"
+    resized = "" if key["scale"] == "1/1" else f" at {key['scale']} size (upsampled when decoded)"
+    return f"    keyframe {key['frame']:>5}  {key['codec']}, {key['bytes']} bytes{resized}"
+
+
+#: printed under the clip list when a term appears in it
+_NOTES = {
+    "told": "told S size and QP Q: what the generator's restorer is told about its input (the detail lost to a 1/S "
+            "downscale, the coding noise of QP Q); the encoder measured which setting restores the clip best",
+    "derived": "derived keyframe: sent as an empty unit; the first clip that ends there decodes it from its sketch",
+    "keyframes only": "keyframes only: a clip of one or two frames is all keyframes, with no clip unit",
+}
 
 
 def run(args) -> int:
@@ -100,8 +127,9 @@ def run(args) -> int:
     if info["bytes_per_section"]:
         print("  sections  " + ", ".join(f"{k} {v}" for k, v in info["bytes_per_section"].items()))
     print(f"  {len(info['clips'])} clips, {len(info['keyframes'])} keyframes:")
-    for clip in info["clips"]:
-        print(_clip_line(clip))
-    for key in info["keyframes"]:
-        print(f"    keyframe {key['frame']:>5}  {key['codec']} {key['bytes']} bytes at {key['scale']} size")
+    lines = [_clip_line(clip) for clip in info["clips"]] + [_keyframe_line(key) for key in info["keyframes"]]
+    print("\n".join(lines))
+    notes = [note for term, note in _NOTES.items() if any(term in line for line in lines)]
+    if notes:
+        print("  notes:\n" + "\n".join(f"    {note}" for note in notes))
     return 0
