@@ -62,7 +62,23 @@ def test_dry_run_counts_the_real_size_model(capsys):
     bf16 = 2 * (info["total_params"] - info["trainable_params"])
     assert bf16 < weights < bf16 * 1.002  # frozen in bf16; diffusers keeps the time embedder, norms, tables fp32
     assert memory["terms_bytes"]["trainable_and_adam"] == 16 * info["trainable_params"]
-    assert info["estimated_peak_gb"] == round(memory["peak_bytes"] / 2**30, 2)
+    assert info["estimated_peak_gib"] == round(memory["peak_bytes"] / 2**30, 2)
+    assert info["fits"] == (memory["peak_bytes"] <= 80 * 2**30) and info["gpu_memory_gib"] == 80
+
+
+def test_dry_run_says_when_the_estimate_exceeds_a_gpu_and_how_to_fit_it(capsys):
+    config = load_config(CONFIG, [])
+    peak = dry_run(config)["memory"]["peak_bytes"] / 2**30
+    small = dry_run(config, gpu_memory_gib=peak - 1)  # just too small for one GPU
+    assert not small["fits"] and small["fits_with_fsdp_gpus"] is not None
+    n = small["fits_with_fsdp_gpus"]
+    assert dry_run(config, gpus=n, fsdp=True)["memory"]["peak_bytes"] / 2**30 <= peak - 1
+    assert dry_run(config, gpu_memory_gib=peak + 1)["fits"]
+    assert main(["train", "--config", CONFIG, "--dry-run", "--gpu-memory", f"{peak - 1:.2f}"]) == 0
+    out = capsys.readouterr().out
+    assert "DOES NOT FIT" in out and f"--gpus {n} --fsdp" in out and " GB" not in out
+    assert main(["train", "--config", CONFIG, "--dry-run", "--gpu-memory", "1"]) == 0
+    assert "no FSDP split" in capsys.readouterr().out  # weights alone are more than 1 GiB a GPU at 64
 
 
 def test_modalities_widen_the_input_and_the_estimate_follows_the_setup():

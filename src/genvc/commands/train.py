@@ -42,6 +42,9 @@ def register(subparsers) -> None:
                         help="with --dry-run: GPUs the global batch is split over (default 1)")
     parser.add_argument("--fsdp", action="store_true",
                         help="with --dry-run: estimate with FSDP full sharding over --gpus (configs/accelerate/fsdp.yaml)")
+    parser.add_argument("--gpu-memory", type=float, default=80.0, metavar="GIB",
+                        help="with --dry-run: one GPU's memory in GiB; the report says whether the estimate fits it, "
+                        "and if not on how many GPUs with FSDP it would (default: 80, an 80 GB A100/H100)")
     parser.set_defaults(run=run)
 
 
@@ -67,11 +70,13 @@ def run(args: argparse.Namespace) -> int:
 
         from genvc.training.dry_run import dry_run, format_report
 
-        info = dry_run(config, gpus=args.gpus, fsdp=args.fsdp)
+        if args.gpu_memory <= 0:
+            raise InputError(f"--gpu-memory must be positive, got {args.gpu_memory}")
+        info = dry_run(config, gpus=args.gpus, fsdp=args.fsdp, gpu_memory_gib=args.gpu_memory)
         print(json.dumps(info, indent=2) if args.json else format_report(info))
         return 0
-    if args.json or args.fsdp or args.gpus != 1:
-        raise InputError("--json, --gpus and --fsdp go with --dry-run")
+    if args.json or args.fsdp or args.gpus != 1 or args.gpu_memory != 80.0:
+        raise InputError("--json, --gpus, --fsdp and --gpu-memory go with --dry-run")
     if args.print_config:
         import yaml
 

@@ -112,8 +112,13 @@ def memory_estimate(model: nn.Module, config: TrainConfig, gpus: int = 1, fsdp: 
             "gradient_checkpointing": checkpointing, "terms_bytes": dict(terms), "peak_bytes": sum(terms.values())}
 
 
-def dry_run(config: TrainConfig, gpus: int = 1, fsdp: bool = False) -> dict:
-    """Counts and the memory estimate of `config`'s model, built on the meta device."""
+#: the memory of one GPU the estimate is checked against, GiB (`--gpu-memory`): an 80 GB A100 or H100
+GPU_MEMORY_GIB = 80.0
+
+
+def dry_run(config: TrainConfig, gpus: int = 1, fsdp: bool = False, gpu_memory_gib: float = GPU_MEMORY_GIB) -> dict:
+    """Counts and the memory estimate of `config`'s model, built on the meta device, checked against a GPU of
+    `gpu_memory_gib` GiB; where it does not fit, the fewest GPUs with FSDP full sharding that would."""
     from genvc.models.wan_pretrained import architecture_only
     from genvc.training.model_io import build_model, select_trainable
 
@@ -134,6 +139,13 @@ def dry_run(config: TrainConfig, gpus: int = 1, fsdp: bool = False) -> dict:
     trainable = [p for p in params if p.requires_grad]
     dtypes = sorted({str(p.dtype).replace("torch.", "") for p in trainable})
     estimate = memory_estimate(model, config, gpus, fsdp)
+    limit = gpu_memory_gib * GIB
+    fits = estimate["peak_bytes"] <= limit
+    sharded = None  # the fewest GPUs (a divisor of the batch, up to 64) whose FSDP estimate fits
+    if not fits:
+        batch = config.schedule.batch_size
+        sharded = next((n for n in range(2, 65) if batch % n == 0
+                        and memory_estimate(model, config, n, True)["peak_bytes"] <= limit), None)
     tcfg = model.generator.transformer.config
     return {
         "config_model": getattr(model, "model_id", None),
@@ -152,8 +164,10 @@ def dry_run(config: TrainConfig, gpus: int = 1, fsdp: bool = False) -> dict:
         "batch_size": config.schedule.batch_size, "clip_frames": config.data.clip_frames,
         "crop": list(config.data.crop), "mixed_precision": config.mixed_precision,
         "memory": estimate,
-        "estimated_peak_gb": round(estimate["peak_bytes"] / GIB, 2),
-        "memory_unit": "GiB",
+        "estimated_peak_gib": round(estimate["peak_bytes"] / GIB, 2),
+        "gpu_memory_gib": gpu_memory_gib,
+        "fits": fits,
+        "fits_with_fsdp_gpus": sharded,
     }
 
 
@@ -189,6 +203,15 @@ def format_report(info: dict) -> str:
                  f"{m['tokens']:,} tokens; gradient checkpointing {'on' if m['gradient_checkpointing'] else 'off'}"
                  f"{'; FSDP full shard' if m['fsdp'] else ''}")
     terms = ", ".join(f"{k} {v / GIB:.1f}" for k, v in m["terms_bytes"].items())
-    lines.append(f"estimated peak memory per GPU: {info['estimated_peak_gb']:.1f} GiB ({terms}; "
+    lines.append(f"estimated peak memory per GPU: {info['estimated_peak_gib']:.1f} GiB ({terms}; "
                  "formula in genvc/training/dry_run.py, measured by tools/gpu_check.py)")
+    limit = f"{info['gpu_memory_gib']:g} GiB"
+    if info["fits"]:
+        lines.append(f"fits a GPU of {limit} (--gpu-memory)")
+    else:
+        advice = (f"with FSDP full sharding it fits on {info['fits_with_fsdp_gpus']} such GPUs "
+                  f"(--gpus {info['fits_with_fsdp_gpus']} --fsdp)" if info["fits_with_fsdp_gpus"] else
+                  "no FSDP split of this batch up to 64 GPUs fits either")
+        lines.append(f"DOES NOT FIT a GPU of {limit} (--gpu-memory): {advice}; a smaller data.crop, "
+                     "data.clip_frames or schedule.batch_size also lowers it")
     return "\n".join(lines)
