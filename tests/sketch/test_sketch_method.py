@@ -136,7 +136,8 @@ def test_clips_share_the_bytes_by_measurement(make_square_video, generator, monk
     from genvc.methods.sketch import SketchMethod
 
     video = _easy_then_noisy(make_square_video)
-    config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False)
+    config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False,
+                          method_options={"preset": "slow"})  # the allocation search is slow's
 
     def qps(data):
         return [SketchMethod.clip_qp(None, u.sections) for u in read_stream(data).clips]
@@ -182,7 +183,8 @@ def test_the_second_allocation_searches_near_the_scales_the_first_chose(make_squ
     from genvc.methods.sketch import SketchMethod
 
     video = _easy_then_noisy(make_square_video)
-    config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False)
+    config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False,
+                          method_options={"preset": "slow"})  # the allocation search is slow's
     ladders = []
     real = sketch.encode_sketch
     monkeypatch.setattr(sketch, "encode_sketch", lambda *a, **k: ladders.append(k["ladder"]) or real(*a, **k))
@@ -201,7 +203,8 @@ def test_a_second_allocation_over_the_target_is_not_kept(make_square_video, gene
     from genvc import codec
 
     video = _easy_then_noisy(make_square_video)
-    config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False)
+    config = EncodeConfig(method="sketch", bpp=0.5, interval=7, model=str(generator), shot_detection=False,
+                          method_options={"preset": "slow"})  # the allocation search is slow's
     target = 0.5 * 48 * 64 * 14 / 8
     by_frames = encode(video, replace(config, clip_weights=()))
     from genvc.codec import encoder

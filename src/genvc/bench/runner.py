@@ -80,14 +80,16 @@ def save_crop(path: Path, frames: np.ndarray) -> None:
 #: genvc with its generator off: the same encoder and stream without the learned part (its contribution is
 #: genvc's BD-rate against this column)
 GENVC_OFF = "genvc-off"
-GENVC_CODECS = ("genvc", GENVC_OFF)
+#: genvc at its other encoder presets (`genvc` is the default, medium): their time and BD-rate against slow
+GENVC_PRESETS = {"genvc-fast": "fast", "genvc-slow": "slow"}
+GENVC_CODECS = ("genvc", GENVC_OFF, *GENVC_PRESETS)
 
 
 def check_codecs(codecs: list[str]) -> None:
     unknown = [c for c in codecs if c not in (*GENVC_CODECS, scaled.NAME) and c not in BASELINES]
     if unknown:
-        raise InputError(f"unknown codec{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}; known: genvc, "
-                         f"{GENVC_OFF}, {scaled.NAME}, {', '.join(BASELINES)} (videos go before --codecs, or after "
+        raise InputError(f"unknown codec{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}; known: "
+                         f"{', '.join(GENVC_CODECS)}, {scaled.NAME}, {', '.join(BASELINES)} (videos go before --codecs, or after "
                          "a --)")
 
 
@@ -108,6 +110,8 @@ class Bench:
             return self.config.method + tune
         if codec == GENVC_OFF:
             return f"{self.config.method}{tune}, generator off"
+        if codec in GENVC_PRESETS:
+            return f"{self.config.method}{tune}, preset {GENVC_PRESETS[codec]}"
         if codec == scaled.NAME:
             return scaled.preset()
         return self.config.presets.get(codec, self.baselines[codec].preset)
@@ -182,6 +186,8 @@ class Bench:
             stream_dir.mkdir(exist_ok=True)
             key = point_key(name, codec, self.preset(codec), self._frames_tag(), bpp)
             method_options = {"generator": False} if codec == GENVC_OFF else {}
+            if codec in GENVC_PRESETS:
+                method_options["preset"] = GENVC_PRESETS[codec]
             if self.config.tune is not None:
                 method_options["tune"] = self.config.tune
             options = {"method_options": method_options} if method_options else None

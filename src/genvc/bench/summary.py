@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genvc.bench.bdrate import MIN_RELIABLE_POINTS, bd_rate_table, sparse_curves, too_few_points
+from genvc.bench.bdrate import MIN_RELIABLE_POINTS, bd_rate, bd_rate_table, sparse_curves, too_few_points
 from genvc.bench.store import Point
 from genvc.metrics import LABELS, LOWER_IS_BETTER, PERCEPTUAL
 from genvc.utils.atomic import write_bytes_atomic
@@ -82,6 +82,36 @@ def genvc_table(points: list[Point]) -> list[str]:
     if ratios:
         lines += ["", f"Encode time as a multiple of one vvenc encode of the same clip at the same target (same run): "
                   f"median {np.median(ratios):.1f}×, range {min(ratios):.1f}–{max(ratios):.1f}×."]
+    return lines
+
+
+#: the bench's columns for genvc's encoder presets (`genvc.presets`), fastest first
+PRESET_CODECS = (("genvc-fast", "fast"), ("genvc", "medium"), ("genvc-slow", "slow"))
+
+
+def preset_lines(points: list[Point], metrics=("lpips", "dists")) -> list[str]:
+    """Each encoder preset's encode time (a multiple of one vvenc encode of the same clip and target, same run)
+    and its BD-rate against `slow`, per video and averaged: what searching less costs."""
+    present = [(codec, name) for codec, name in PRESET_CODECS if any(p.codec == codec for p in points)]
+    if len(present) < 2 or present[-1][0] != "genvc-slow":
+        return []
+    videos = sorted({p.video for p in points if p.codec == "genvc-slow"})
+    columns = [f"BD-rate {LABELS[m].split(' (')[0]} vs slow: {v}" for m in metrics for v in (*videos, "mean")]
+    lines = ["| preset | encode × vvenc, median (range) | " + " | ".join(columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
+    for codec, name in present:
+        mine = [p for p in points if p.codec == codec]
+        ratios = [p.encode_s / s for p in mine if (s := _vvenc_encode_s(points, p.video, p.target_bpp))]
+        time = f"{np.median(ratios):.1f} ({min(ratios):.1f}–{max(ratios):.1f})" if ratios else "n/a"
+        cells = []
+        for metric in metrics:
+            values = [None if codec == "genvc-slow" else
+                      bd_rate([p for p in points if p.codec == "genvc-slow" and p.video == v],
+                              [p for p in mine if p.video == v], metric) for v in videos]
+            cells += ["0" if codec == "genvc-slow" else "n/a" if x is None else f"{x:+.1f} %" for x in values]
+            known = [x for x in values if x is not None]
+            cells.append("0" if codec == "genvc-slow" else f"{np.mean(known):+.1f} %" if known else "n/a")
+        lines.append(f"| {name} | {time} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -219,6 +249,9 @@ def write_summary(root: Path, points: list[Point], anchor: str) -> Path:
         parts += ["## genvc rate control, speed and memory", "",
                   "Rate from the bytes of the written .gvc; speed is wall time of the whole encode/decode call on "
                   "this machine, memory the peak RSS of the process.", "", *genvc_table(points), ""]
+    if presets := preset_lines(points):
+        parts += ["## Encoder presets", "", "`--preset`: encode time against one vvenc encode, and the BD-rate "
+                  "against `slow` (positive: more bytes for the same quality than slow's search):", "", *presets, ""]
     path = root / "summary.md"
     write_bytes_atomic(path, "\n".join(parts).encode())
     return path

@@ -33,6 +33,8 @@ class EncodeConfig:
     def validate(self) -> None:
         if self.bpp is not None and self.keyframe_bytes is not None:
             raise InputError("give either a target bpp or keyframe bytes, not both")
+        if self.method_options.crf is not None and (self.bpp is not None or self.method != "sketch"):
+            raise InputError("--crf is the sketch's constant-quality mode: no --bpp with it, and --method sketch")
         if self.bpp is not None and not 0 < self.bpp <= 24:
             raise InputError(f"bpp must be in (0, 24], got {self.bpp}")
         if self.keyframe_bytes is not None and self.keyframe_bytes < 16:

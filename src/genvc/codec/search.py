@@ -19,6 +19,7 @@ from genvc.codec.encoder import encode_once, loaded_method
 from genvc.io.source import FrameSource
 from genvc.judge import stream_sample, stream_score
 from genvc.methods.base import ClipMethod
+from genvc.presets import get_preset
 from genvc.ratesearch import QP_PER_HALVING
 
 
@@ -27,7 +28,8 @@ def encode_stream(source: FrameSource, out, config: EncodeConfig) -> StreamHeade
     method = loaded_method(config.method, config.model)
     if config.bpp is not None and method.candidates and config.method_options.side_fraction is None:
         return _encode_best_candidate(source, out, config, method.candidates)
-    if config.bpp is not None and method.allocation_search and config.clip_weights is None:
+    if config.bpp is not None and method.allocation_search and config.clip_weights is None and \
+            get_preset(config.method_options.preset).allocation_search:
         return _encode_best_allocation(source, out, config, method)
     return encode_once(source, out, config)
 

@@ -39,9 +39,10 @@ def register(subparsers) -> None:
                    "synth-pan, synth-zoom, synth-cut)")
     p.add_argument("--bpp", nargs="+", type=float, default=DEFAULT_BPPS, help="target bits per pixel")
     p.add_argument("--codecs", nargs="+", default=["genvc", GENVC_OFF, SCALED, *BASELINES], metavar="CODEC",
-                   help=f"genvc, {GENVC_OFF} (genvc with its generator off: what the learned part adds), {SCALED} "
-                   f"(vvenc at genvc's scale search, Lanczos upsampling, no learned part), {', '.join(BASELINES)} "
-                   "(default: all)")
+                   help=f"genvc, {GENVC_OFF} (genvc with its generator off: what the learned part adds), "
+                   "genvc-fast and genvc-slow (genvc at its other --preset; genvc is medium), "
+                   f"{SCALED} (vvenc at genvc's scale search, Lanczos upsampling, no learned part), "
+                   f"{', '.join(BASELINES)} (default: all but the other presets)")
     p.add_argument("--frames", type=int, default=None, help="use the first N frames of each video (default: all)")
     p.add_argument("--method", default="sketch", help="genvc clip method (default: sketch)")
     p.add_argument("--preset", action="append", default=[], metavar="CODEC=PRESET",

@@ -11,6 +11,7 @@ from genvc.commands.common import (
 from genvc.errors import InputError
 from genvc.intra import codec_names
 from genvc.judge import DEFAULT_TUNE, TUNES
+from genvc.presets import DEFAULT_PRESET, PRESETS
 from genvc.methods import method_names
 
 #: --bpp is "reached" when the file is at most this much over it (rate control lands within a few percent)
@@ -48,6 +49,10 @@ def register(subparsers) -> None:
     rate.add_argument("--bpp", type=float, help="target bits per pixel for the whole file, e.g. 0.005 "
                       "(default: none, see the rate note above)")
     rate.add_argument("--keyframe-bytes", type=int, help="byte budget of each keyframe")
+    rate.add_argument("--crf", type=float, metavar="N",
+                      help="constant quality, no byte target (sketch): every clip at the scale and QP rule N gives "
+                      "(N is the QP at full size; past genvc.presets.TARGET_QP part of it goes into a smaller "
+                      "picture); the size falls as N rises; 0-79, e.g. 40 (default: none)"),
     p.add_argument("--interval", type=int, default=45, help="keyframe interval w in frames")
     p.add_argument("--method", default="sketch", choices=method_names(),
                    help="how inner frames are coded (sketch: the embedded small preset)")
@@ -62,6 +67,10 @@ def register(subparsers) -> None:
                    help="what the encoder's measured decisions (scale, generator on/off, restorer settings, "
                    "candidates) maximise: LPIPS or DISTS (the papers' perceptual metrics), VMAF, VMAF NEG (no "
                    "credit for sharpening) or PSNR (default: %(default)s)")
+    p.add_argument("--preset", default=DEFAULT_PRESET, choices=list(PRESETS),
+                   help="how much the encoder's decisions search (as vvenc's and x265's presets): slow measures "
+                   "every scale with the generator in the judge; medium predicts the scale from one probe and "
+                   "searches its neighbours; fast codes the predicted scale (genvc.presets)")
     p.add_argument("--generator", default="auto", choices=["auto", "off"],
                    help="auto: the encoder measures, per clip, whether the generator improves it; off: never run "
                    "it (decodes at the speed of vvdec and OpenCV, e.g. for long videos on a CPU)")
@@ -104,7 +113,8 @@ def run(args) -> int:
     config = EncodeConfig(
         method=args.method, bpp=args.bpp, keyframe_bytes=args.keyframe_bytes, interval=args.interval,
         intra=args.intra, shot_detection=not args.no_shot_detection, model=args.model,
-        method_options={"level": args.level, "text": args.text, "tune": args.tune,
+        method_options={"level": args.level, "text": args.text, "tune": args.tune, "preset": args.preset,
+                        "crf": args.crf,
                         "generator": args.generator == "auto"}, progress=not args.quiet,
         workers=args.workers, ray=ray_address(args.ray),
     )

@@ -19,6 +19,7 @@ from genvc.inter.vvc import (
 )
 from genvc.judge import DEFAULT_TUNE, Judge, plain_judge, sample_frames
 from genvc.ladders import FLOOR_QP, QP_RANGE, SCALE_UNIT, SKETCH_SCALES
+from genvc.presets import PRESETS, TARGET_QP, Preset
 from genvc.ratesearch import QP_PER_HALVING, first_true, search_around, step_to_fit
 
 #: the search stops trying coarser scales once this many in a row score below the best so far (quality over
@@ -72,19 +73,61 @@ class Candidate:
     code: SketchCode  # that stream
 
 
+#: the scale the fast presets probe a clip at (cheap to code, and where most low-rate clips land)
+PROBE_SCALE = 2
+
+
+def _first_guess(frames: np.ndarray, budget: int) -> int:
+    """The QP search's first guess at full size: QP 40 gave 0.0063 bpp at full size on bikes (45 frames, faster),
+    QP_PER_HALVING per halving."""
+    t, h, w = frames.shape[:3]
+    return int(round(40 - QP_PER_HALVING * np.log2(max(budget * 8 / (t * h * w), 1e-6) / 0.0063)))
+
+
+def _guess_at(qp: float, scale: float, other: float) -> int:
+    """The QP at scale `other` for the bytes QP `qp` gave at `scale`: bytes ∝ pixels^BYTES_PIXEL_EXPONENT,
+    QP_PER_HALVING per halving."""
+    return int(round(qp - QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2 * np.log2(other / scale)))
+
+
+def probe_qp(frames: np.ndarray, budget: int, fps: float) -> float:
+    """The QP at which the clip at 1/PROBE_SCALE size fits `budget` with the fast search preset (2-4 cheap encodes);
+    past the worst QP, extrapolated along QP_PER_HALVING."""
+    small = downsample(frames, PROBE_SCALE)
+    qp, size = _search_qp(small, budget, fps, _guess_at(_first_guess(frames, budget), 1, PROBE_SCALE))
+    return float(qp) if qp is not None else QP_RANGE[-1] + QP_PER_HALVING * np.log2(size / budget)
+
+
+def predict_scale(frames: np.ndarray, budget: int, fps: float, ladder: tuple[float, ...] = SKETCH_SCALES) -> float:
+    """The ladder scale at which the byte model puts the clip's QP nearest `genvc.presets.TARGET_QP`, from one
+    probe (`probe_qp`): a clip that needs a high QP at 1/2 size is predicted coarser, one that fits a low QP finer."""
+    log_scale = np.log2(PROBE_SCALE) + (probe_qp(frames, budget, fps) - TARGET_QP) / (
+        QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2)
+    return min(ladder, key=lambda s: abs(np.log2(s) - log_scale))
+
+
+def crf_setting(crf: float) -> tuple[float, int]:
+    """`--crf N`'s sketch scale and QP, the same for every clip (constant quality, no byte target, as a codec's
+    CRF): N is the QP the clip would have at full size. Up to TARGET_QP it is coded at full size with QP N; past it,
+    at the scale where the byte model (bytes ∝ pixels^BYTES_PIXEL_EXPONENT, QP_PER_HALVING per halving) puts the
+    same bytes nearest TARGET_QP: each ladder step down in size takes its share of N off the QP."""
+    per_octave = QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2
+    scale = min(SKETCH_SCALES, key=lambda s: abs(np.log2(s) - max(0.0, (crf - TARGET_QP) / per_octave)))
+    return scale, int(min(max(round(crf - per_octave * np.log2(scale)), QP_RANGE[0]), QP_RANGE[-1]))
+
+
 def _judge_code(frames: np.ndarray, code: SketchCode, judge: Judge) -> float:
     t, h, w = frames.shape[:3]
     return judge(decode_sketch(code.data, w, h, code.scale, t, only=sample_frames(t)), code.scale, code.qp)
 
 
 def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
-                  ladder: tuple[float, ...] = SKETCH_SCALES) -> list[Candidate]:
+                  ladder: tuple[float, ...] = SKETCH_SCALES, final: bool = True,
+                  guess: int | None = None) -> list[Candidate]:
     """Each scale of `ladder` (finest first) that fits `budget`: its QP found with the fast preset, then coded
-    with the final one and judged; stops once PATIENCE scales in a row score below the best (quality rises then
-    falls with scale)."""
-    # the first guess: QP 40 gave 0.0063 bpp at full size on bikes (45 frames, faster), QP_PER_HALVING per halving
-    t, h, w = frames.shape[:3]
-    guess = int(round(40 - QP_PER_HALVING * np.log2(max(budget * 8 / (t * h * w), 1e-6) / 0.0063)))
+    with the final one (`final`; else its fast stream is judged) and judged; stops once PATIENCE scales in a row
+    score below the best (quality rises then falls with scale)."""
+    guess = _first_guess(frames, budget) if guess is None else guess
     candidates, worse, floors = [], 0, []
     for scale in ladder:
         small = downsample(frames, scale)
@@ -99,23 +142,21 @@ def search_scales(frames: np.ndarray, budget: int, fps: float, judge: Judge,
             continue
         # judged on the final preset's stream: the fast one's quality ranks scales differently at low rates
         # (tools/scale_search_check.py: synth-static at 0.0046 bpp, fast picks 1/3, final 1/1.5, 6.1 VMAF apart)
-        final = _final(small, budget, fps, qp)
-        if final is None:
+        code = _final(small, budget, fps, qp) if final else SketchCode(encode_small(small, qp, fps, SEARCH_PRESET), 0, qp)
+        if code is None:
             continue
-        final.scale = scale
-        candidates.append(Candidate(scale, qp, _judge_code(frames, final, judge), final))
+        code.scale = scale
+        candidates.append(Candidate(scale, qp, _judge_code(frames, code, judge), code))
         worse = worse + 1 if candidates[-1].score < max(c.score for c in candidates) else 0
         if worse >= PATIENCE or qp == QP_RANGE[0]:
             break  # qp 0: finer scales fit losslessly-near, coarser ones cannot do better
-        next_scale = ladder[min(ladder.index(scale) + 1, len(ladder) - 1)]
-        # the next scale's QP at the same bytes: bytes ∝ pixels^BYTES_PIXEL_EXPONENT, QP_PER_HALVING per halving
-        guess = qp - int(round(QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2 * np.log2(next_scale / scale)))
+        guess = _guess_at(qp, scale, ladder[min(ladder.index(scale) + 1, len(ladder) - 1)])
     return candidates
 
 
 def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | None = None,
                   judge: Judge | None = None, tune: str = DEFAULT_TUNE,
-                  ladder: tuple[float, ...] = SKETCH_SCALES) -> SketchCode:
+                  ladder: tuple[float, ...] = SKETCH_SCALES, preset: Preset = PRESETS["slow"]) -> SketchCode:
     """The sketch of `frames` (T×H×W×3 uint8) in at most `budget` bytes.
 
     Without a fixed `scale`, the scales of `ladder` are searched (`search_scales`) and judged by `judge` (default:
@@ -134,6 +175,8 @@ def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | No
         fit.scale = scale
         return fit
     judge = judge or plain_judge(frames, tune)
+    if preset.predicted:
+        return _encode_predicted(frames, budget, fps, judge, ladder, preset)
     candidates = search_scales(frames, budget, fps, judge, ladder)
     if not candidates:
         return encode_sketch_at(frames, ladder[-1], FLOOR_QP, fps)
@@ -146,6 +189,31 @@ def encode_sketch(frames: np.ndarray, budget: int, fps: float, scale: float | No
         if _judge_code(frames, rival, judge) > _judge_code(frames, code, judge):
             return rival
     return code
+
+
+def _encode_predicted(frames: np.ndarray, budget: int, fps: float, judge: Judge, ladder: tuple[float, ...],
+                      preset: Preset) -> SketchCode:
+    """The fast presets' search: the predicted scale and `preset.neighbours` ladder steps each side, judged on
+    their fast-preset streams; the best that the final preset fits is coded with it (and filled, `preset.fill`)."""
+    predicted = ladder.index(predict_scale(frames, budget, fps, ladder))
+    near = ladder[max(0, predicted - preset.neighbours):predicted + preset.neighbours + 1]
+    candidates = search_scales(frames, budget, fps, judge, near, final=False,
+                               guess=_guess_at(_first_guess(frames, budget), 1, near[0]))
+    for candidate in sorted(candidates, key=lambda c: -c.score):
+        code = _final(downsample(frames, candidate.scale), budget, fps, candidate.qp)
+        if code is None:
+            continue
+        code.scale = candidate.scale
+        if not preset.fill:
+            return code
+        finer = [s for s in ladder if s < code.scale]
+        filled = _fill(frames, code, budget, fps, finest=max(finer) if finer else 1)
+        if filled is code or code.scale > 1:
+            return filled
+        return filled if _judge_code(frames, filled, judge) > _judge_code(frames, code, judge) else code
+    if candidates or near[-1] == ladder[-1]:
+        return encode_sketch_at(frames, ladder[-1], FLOOR_QP, fps)
+    return _encode_predicted(frames, budget, fps, judge, ladder[ladder.index(near[-1]) + 1:], preset)
 
 
 def _finish(frames: np.ndarray, candidate: Candidate, budget: int, fps: float, ladder: tuple[float, ...],

@@ -10,8 +10,13 @@ import numpy as np
 
 from genvc.errors import InputError, ModelError
 from genvc.judge import DEFAULT_TUNE, TUNES
+from genvc.presets import DEFAULT_PRESET, PRESETS
 from genvc.utils.registry import LazyRegistry
 from genvc.utils.strict import from_dict
+
+
+#: the largest --crf: the worst QP at the coarsest sketch scale
+MAX_CRF = 79
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,8 @@ class MethodOptions:
     text: str | None = None  # multic/hybrid: a caption to send
     condition_coding: Literal["entropy", "bf16"] = "entropy"  # multic/hybrid: how conditions are coded
     tune: str = DEFAULT_TUNE  # the metric the encoder's decisions maximise (`genvc.judge.TUNES`)
+    preset: str = DEFAULT_PRESET  # how much the encoder's decisions search (`genvc.presets.PRESETS`)
+    crf: float | None = None  # sketch without a byte target: constant quality N (`inter.scale_search.crf_setting`)
     side_bytes: int | None = None  # generative methods: per-clip bytes for h/conditions (None: the method's default)
     side_fraction: float | None = None  # or this share of each clip's share of the budget (the encoder's search)
     generator: bool = True  # every method on the generator: run it (False: the receiver's prediction as it is)
@@ -31,6 +38,10 @@ class MethodOptions:
     def __post_init__(self) -> None:
         if self.tune not in TUNES:
             raise InputError(f"option tune must be one of {', '.join(TUNES)}, got {self.tune!r}")
+        if self.crf is not None and not 0 <= self.crf <= MAX_CRF:
+            raise InputError(f"option crf must be in [0, {MAX_CRF}], got {self.crf}")
+        if self.preset not in PRESETS:
+            raise InputError(f"option preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
         if self.side_bytes is not None and self.side_bytes < 0:
             raise InputError(f"option side_bytes must be >= 0, got {self.side_bytes}")
         if self.side_fraction is not None and not 0 <= self.side_fraction < 1:

@@ -25,11 +25,13 @@ import numpy as np
 from genvc.bitstream.sections import Section
 from genvc.errors import FormatError
 from genvc.inter import decode_sketch, encode_sketch, encode_sketch_at, fill_chroma
+from genvc.inter.scale_search import crf_setting
 from genvc.judge import plain_judge, sample_frames, score
 from genvc.ladders import (
     RESTORER_QP_OFFSETS, RESTORER_SCALE_FACTORS, SCALE_UNIT, SKETCH_SCALES, ladder_near, told,
 )
 from genvc.methods.base import ClipContext, ClipMethod
+from genvc.presets import get_preset
 from genvc.utils.digest import content_key
 
 #: version, scale in sixteenths, flags, QP (an input of the generator's restorer), the restorer's conditioning
@@ -119,14 +121,18 @@ class SketchMethod(ClipMethod):
         return describe_config(sections[Section.CONFIG])["scale"]
 
     def encode(self, frames: np.ndarray, ctx: ClipContext, budget_bytes: int | None) -> dict[int, bytes]:
-        if budget_bytes is None:
-            return self._sections(encode_sketch_at(frames, DEFAULT_SCALE, DEFAULT_QP, ctx.fps), frames, ctx)
+        if budget_bytes is None:  # constant quality: --crf's rule, or the default scale and QP
+            crf = ctx.options.crf
+            scale, qp = (DEFAULT_SCALE, DEFAULT_QP) if crf is None else crf_setting(crf)
+            return self._sections(encode_sketch_at(frames, scale, qp, ctx.fps), frames, ctx)
         budget = budget_bytes - _SECTION_FRAMING
-        tune = _tune(ctx)
-        judge = self.judge if _generator_allowed(ctx) else plain_judge
+        tune, preset = _tune(ctx), get_preset(ctx.options.preset)
+        # the fast presets judge scales by their upsampled frames and decide the generator for the winner alone
+        judge = self.judge if _generator_allowed(ctx) and preset.judge_generator else plain_judge
         ladder = SKETCH_SCALES if ctx.scale_hint is None else ladder_near(ctx.scale_hint)
-        code = encode_sketch(frames, max(1, budget), ctx.fps, judge=judge(frames, tune), tune=tune, ladder=ladder)
-        if budget > len(code.data):  # what the integer QP and scale steps left: chroma
+        code = encode_sketch(frames, max(1, budget), ctx.fps, judge=judge(frames, tune), tune=tune, ladder=ladder,
+                             preset=preset)
+        if preset.fill and budget > len(code.data):  # what the integer QP and scale steps left: chroma
             code = fill_chroma(frames, code, budget, ctx.fps)
         return self._sections(code, frames, ctx)
 
@@ -185,7 +191,14 @@ class SketchMethod(ClipMethod):
         flags, conditioning = 0, 0
         if _generator_allowed(ctx):
             off = self.scores(frames[sample], plain[sample], sample, code.scale, code.qp, tune)[0]
-            conditioning, on = self.conditioning(frames[sample], plain[sample], sample, code.scale, code.qp, tune)
+            conditionings = get_preset(ctx.options.preset).conditionings
+            if conditionings is None:
+                conditioning, on = self.conditioning(frames[sample], plain[sample], sample, code.scale, code.qp, tune)
+            else:
+                scored = {c: self.scores(frames[sample], plain[sample], sample, *told(code.scale, code.qp, c), tune)[1]
+                          for c in conditionings}
+                conditioning = max(scored, key=lambda c: (scored[c], -c))
+                on = scored[conditioning]
             if on > off:
                 flags = _REFINED
             else:
