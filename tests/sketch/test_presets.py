@@ -39,8 +39,8 @@ def test_fast_presets_search_the_predicted_scale_and_its_neighbours(video, tiny_
     ladders, real = [], scale_search.search_scales
     monkeypatch.setattr(scale_search, "search_scales", lambda *a, **k: ladders.append(a[4]) or real(*a, **k))
     predicted = []
-    real_predict = scale_search.predict_scale
-    monkeypatch.setattr(scale_search, "predict_scale",
+    real_predict = scale_search._scale_for
+    monkeypatch.setattr(scale_search, "_scale_for",
                         lambda *a, **k: predicted.append(real_predict(*a, **k)) or predicted[-1])
     data = encode(video, EncodeConfig(method="sketch", bpp=0.1, model=str(tiny_generator), shot_detection=False,
                                       method_options={"preset": preset}))

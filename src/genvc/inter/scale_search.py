@@ -101,8 +101,11 @@ def probe_qp(frames: np.ndarray, budget: int, fps: float) -> float:
 def predict_scale(frames: np.ndarray, budget: int, fps: float, ladder: tuple[float, ...] = SKETCH_SCALES) -> float:
     """The ladder scale at which the byte model puts the clip's QP nearest `genvc.presets.TARGET_QP`, from one
     probe (`probe_qp`): a clip that needs a high QP at 1/2 size is predicted coarser, one that fits a low QP finer."""
-    log_scale = np.log2(PROBE_SCALE) + (probe_qp(frames, budget, fps) - TARGET_QP) / (
-        QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2)
+    return _scale_for(probe_qp(frames, budget, fps), ladder)
+
+
+def _scale_for(probe: float, ladder: tuple[float, ...]) -> float:
+    log_scale = np.log2(PROBE_SCALE) + (probe - TARGET_QP) / (QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2)
     return min(ladder, key=lambda s: abs(np.log2(s) - log_scale))
 
 
@@ -195,22 +198,20 @@ def _encode_predicted(frames: np.ndarray, budget: int, fps: float, judge: Judge,
                       preset: Preset) -> SketchCode:
     """The fast presets' search: the predicted scale and `preset.neighbours` ladder steps each side, judged on
     their fast-preset streams; the best that the final preset fits is coded with it (and filled, `preset.fill`)."""
-    predicted = ladder.index(predict_scale(frames, budget, fps, ladder))
+    probe = probe_qp(frames, budget, fps)
+    predicted = ladder.index(_scale_for(probe, ladder))
     near = ladder[max(0, predicted - preset.neighbours):predicted + preset.neighbours + 1]
+    # the probe's QP, moved to the finest scale searched by the byte model, is the QP search's first guess
     candidates = search_scales(frames, budget, fps, judge, near, final=False,
-                               guess=_guess_at(_first_guess(frames, budget), 1, near[0]))
+                               guess=_guess_at(min(probe, QP_RANGE[-1]), PROBE_SCALE, near[0]))
     for candidate in sorted(candidates, key=lambda c: -c.score):
         code = _final(downsample(frames, candidate.scale), budget, fps, candidate.qp)
         if code is None:
             continue
         code.scale = candidate.scale
-        if not preset.fill:
+        if not preset.fill or code.scale == 1:  # at full size the fill costs full-size encodes for a QP step
             return code
-        finer = [s for s in ladder if s < code.scale]
-        filled = _fill(frames, code, budget, fps, finest=max(finer) if finer else 1)
-        if filled is code or code.scale > 1:
-            return filled
-        return filled if _judge_code(frames, filled, judge) > _judge_code(frames, code, judge) else code
+        return _fill(frames, code, budget, fps, finest=max(s for s in ladder if s < code.scale))
     if candidates or near[-1] == ladder[-1]:
         return encode_sketch_at(frames, ladder[-1], FLOOR_QP, fps)
     return _encode_predicted(frames, budget, fps, judge, ladder[ladder.index(near[-1]) + 1:], preset)
