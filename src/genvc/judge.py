@@ -101,6 +101,11 @@ def score(original: np.ndarray, decoded: np.ndarray, tune: str = DEFAULT_TUNE) -
     return -float(np.mean((original.astype(np.float32) - decoded.astype(np.float32)) ** 2))
 
 
+def forget_references() -> None:
+    """Drop the cached reference features (`genvc.codec.encoder.forget_measurements`)."""
+    _references.clear()
+
+
 def _perceptual_min_side() -> int:
     from genvc.metrics.lpips import MIN_SIDE  # torch: imported only where a perceptual tune runs
 

@@ -79,3 +79,17 @@ def test_the_cli_takes_a_preset_and_shows_it_in_help(tmp_path, make_square_video
     with pytest.raises(SystemExit):
         main(["encode", "--help"])
     assert "--preset {slow,medium,fast}" in capsys.readouterr().out
+
+
+def test_the_bench_times_each_point_as_a_fresh_encode(make_square_video, tiny_generator):
+    """An encode remembers its vvenc streams and judged scores (the searches ask for them again); the bench drops
+    them between points, so a preset coded after another is not timed on the other's work."""
+    from genvc import judge
+    from genvc.codec.encoder import _METHODS, forget_measurements
+    from genvc.inter import vvc
+
+    encode(make_square_video(8, 48, 64), EncodeConfig(method="sketch", bpp=0.2, model=str(tiny_generator),
+                                                      shot_detection=False))
+    assert vvc._MEMO.streams and _METHODS
+    forget_measurements()
+    assert not vvc._MEMO.streams and vvc._MEMO.bytes == 0 and not _METHODS and not judge._references

@@ -191,6 +191,9 @@ class Bench:
             if self.config.tune is not None:
                 method_options["tune"] = self.config.tune
             options = {"method_options": method_options} if method_options else None
+            from genvc.codec.encoder import forget_measurements
+
+            forget_measurements()  # timed as a fresh encode: no streams or scores left from another point
             run = run_genvc(video, bpp, self.config.method, stream_dir / f"{key}.gvc", options)
             decoded, size, total, q = run.frames, run.size, run.size, None
             timings = (run.encode_seconds, run.decode_seconds, run.encode_peak_mb, run.decode_peak_mb)

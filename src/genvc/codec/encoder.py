@@ -50,6 +50,18 @@ def loaded_method(name: str, model) -> ClipMethod:
     return _METHODS[key]
 
 
+def forget_measurements() -> None:
+    """Drop what this process remembers of earlier encodes (loaded methods and their judged scores, coded sketch
+    streams, the judge's reference features), so the next encode is timed as a fresh one: the bench times its
+    points this way (an encode of the same clip at another preset would otherwise reuse the earlier's work)."""
+    from genvc import judge
+    from genvc.inter import vvc
+
+    _METHODS.clear()
+    vvc.forget_streams()
+    judge.forget_references()
+
+
 def code_clip(name: str, model, frames: np.ndarray, ctx: ClipContext, budget: int | None) -> dict[int, bytes]:
     sections = loaded_method(name, model).encode(frames, ctx, budget)
     trim_heap()  # once per clip: what the clip's buffers left free goes back to the OS

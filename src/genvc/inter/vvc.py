@@ -89,6 +89,12 @@ class _StreamMemo:
 _MEMO = _StreamMemo(max_bytes=32 << 20)
 
 
+def forget_streams() -> None:
+    """Empty the stream memo (`genvc.codec.encoder.forget_measurements`)."""
+    _MEMO.streams.clear()
+    _MEMO.bytes = 0
+
+
 def encode_small(small: np.ndarray, qp: int, fps: float, preset: str = PRESET, chroma_offset: int = 0) -> bytes:
     """The sketch payload of `small` (a `downsample`d clip) at `qp`; remembered."""
     key = content_key((small.shape, qp, round(fps, 6), preset, chroma_offset), small)
