@@ -39,6 +39,9 @@ CHROMA_OFFSETS = (-2, -4, -8)
 #: step, so its search starts one QP below the fast search's answer, and where the fast preset cannot reach a
 #: budget even at QP 63 the final one is tried there
 FINAL_QP_OFFSET, FINAL_SMALLER = 1, 0.14
+#: the byte model: QP steps that keep a stream's bytes when its scale doubles (bytes ∝ pixels^BYTES_PIXEL_EXPONENT,
+#: QP_PER_HALVING per halving)
+QP_PER_SCALE_OCTAVE = QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2
 
 
 def _search_qp(small: np.ndarray, budget: int, fps: float, guess: int) -> tuple[int | None, int]:
@@ -87,7 +90,7 @@ def _first_guess(frames: np.ndarray, budget: int) -> int:
 def _guess_at(qp: float, scale: float, other: float) -> int:
     """The QP at scale `other` for the bytes QP `qp` gave at `scale`: bytes ∝ pixels^BYTES_PIXEL_EXPONENT,
     QP_PER_HALVING per halving."""
-    return int(round(qp - QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2 * np.log2(other / scale)))
+    return int(round(qp - QP_PER_SCALE_OCTAVE * np.log2(other / scale)))
 
 
 def probe_qp(frames: np.ndarray, budget: int, fps: float) -> float:
@@ -105,7 +108,11 @@ def predict_scale(frames: np.ndarray, budget: int, fps: float, ladder: tuple[flo
 
 
 def _scale_for(probe: float, ladder: tuple[float, ...]) -> float:
-    log_scale = np.log2(PROBE_SCALE) + (probe - TARGET_QP) / (QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2)
+    return _nearest(ladder, np.log2(PROBE_SCALE) + (probe - TARGET_QP) / QP_PER_SCALE_OCTAVE)
+
+
+def _nearest(ladder: tuple[float, ...], log_scale: float) -> float:
+    """The ladder scale nearest 2**log_scale, in octaves."""
     return min(ladder, key=lambda s: abs(np.log2(s) - log_scale))
 
 
@@ -114,9 +121,8 @@ def crf_setting(crf: float) -> tuple[float, int]:
     CRF): N is the QP the clip would have at full size. Up to TARGET_QP it is coded at full size with QP N; past it,
     at the scale where the byte model (bytes ∝ pixels^BYTES_PIXEL_EXPONENT, QP_PER_HALVING per halving) puts the
     same bytes nearest TARGET_QP: each ladder step down in size takes its share of N off the QP."""
-    per_octave = QP_PER_HALVING * BYTES_PIXEL_EXPONENT * 2
-    scale = min(SKETCH_SCALES, key=lambda s: abs(np.log2(s) - max(0.0, (crf - TARGET_QP) / per_octave)))
-    return scale, int(min(max(round(crf - per_octave * np.log2(scale)), QP_RANGE[0]), QP_RANGE[-1]))
+    scale = _nearest(SKETCH_SCALES, max(0.0, (crf - TARGET_QP) / QP_PER_SCALE_OCTAVE))
+    return scale, int(min(max(round(crf - QP_PER_SCALE_OCTAVE * np.log2(scale)), QP_RANGE[0]), QP_RANGE[-1]))
 
 
 def _judge_code(frames: np.ndarray, code: SketchCode, judge: Judge) -> float:

@@ -161,13 +161,18 @@ class SketchMethod(ClipMethod):
         return self._scores[key]
 
     def conditioning(self, original: np.ndarray, decoded: np.ndarray, sample: list[int], scale: float, qp: int,
-                     tune: str) -> tuple[int, float]:
-        """The restorer's conditioning (a code of `told`) that measures best on the judged frames, and its score: the
-        scale factor first (at QP −8), then the QP offset at that factor; at most 5 restorer passes besides the
-        sketch's own conditioning, which the scale search has judged already."""
+                     tune: str, codes: tuple[int, ...] | None = None) -> tuple[int, float]:
+        """The restorer's conditioning (a code of `told`) that measures best on the judged frames, and its score: of
+        `codes` (a preset's fixed list), or searched: the scale factor first (at QP −8), then the QP offset at that
+        factor; at most 5 restorer passes besides the sketch's own conditioning, which the scale search has judged
+        already."""
         def judged(code: int) -> float:
             return self.scores(original, decoded, sample, *told(scale, qp, code), tune)[1]
 
+        if codes is not None:
+            results = {code: judged(code) for code in codes}
+            best = max(results, key=lambda c: (results[c], -c))
+            return best, results[best]
         offsets = len(RESTORER_QP_OFFSETS)
         results = {0: judged(0)}
         middle = RESTORER_QP_OFFSETS.index(-8)
@@ -191,14 +196,8 @@ class SketchMethod(ClipMethod):
         flags, conditioning = 0, 0
         if _generator_allowed(ctx):
             off = self.scores(frames[sample], plain[sample], sample, code.scale, code.qp, tune)[0]
-            conditionings = get_preset(ctx.options.preset).conditionings
-            if conditionings is None:
-                conditioning, on = self.conditioning(frames[sample], plain[sample], sample, code.scale, code.qp, tune)
-            else:
-                scored = {c: self.scores(frames[sample], plain[sample], sample, *told(code.scale, code.qp, c), tune)[1]
-                          for c in conditionings}
-                conditioning = max(scored, key=lambda c: (scored[c], -c))
-                on = scored[conditioning]
+            conditioning, on = self.conditioning(frames[sample], plain[sample], sample, code.scale, code.qp, tune,
+                                                 get_preset(ctx.options.preset).conditionings)
             if on > off:
                 flags = _REFINED
             else:
